@@ -1,0 +1,31 @@
+"""Shared fixtures: where MNIST lives for tests, and small models."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+import torch
+
+from vae.data import DATA_DIR_ENV
+
+REPO = Path(__file__).resolve().parents[1]
+# CI and the README's test command point VAE_DATA_DIR at ../shared/data (the original MNIST files).
+MNIST_ROOT = Path(os.environ.get(DATA_DIR_ENV) or REPO.parent / "shared" / "data")
+HAS_MNIST = (MNIST_ROOT / "MNIST" / "raw" / "t10k-images-idx3-ubyte").exists() or (
+    MNIST_ROOT / "MNIST" / "raw" / "t10k-images-idx3-ubyte.gz"
+).exists()
+needs_mnist = pytest.mark.skipif(not HAS_MNIST, reason=f"MNIST files not found under {MNIST_ROOT}")
+
+
+@pytest.fixture(autouse=True)
+def _few_threads() -> None:
+    torch.set_num_threads(min(2, os.cpu_count() or 1))
+
+
+@pytest.fixture
+def mnist_root() -> Path:
+    if not HAS_MNIST:
+        pytest.skip(f"MNIST files not found under {MNIST_ROOT}")
+    return MNIST_ROOT

@@ -1,0 +1,1 @@
+"""VAE Lab's library: variational autoencoders in plain PyTorch (no UI code here)."""

@@ -1,0 +1,200 @@
+"""The training loop as an iterator of progress events: no printing, no UI.
+
+    for event in train(model, images, labels, TrainSettings(epochs=10)):
+        if event.kind == "epoch":
+            print(event.epoch, event.test.total)
+
+Stop iterating at any moment and `model` holds usable weights.
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from typing import Literal, NamedTuple
+
+import torch
+
+from vae.data import to_float
+from vae.losses import elbo_terms
+from vae.models import VAE
+
+
+class TrainingDiverged(RuntimeError):
+    """The loss became NaN or infinite; the model was put back to its last good weights."""
+
+
+@dataclass(frozen=True)
+class TrainSettings:
+    """Optimisation settings (saved in the checkpoint's metadata)."""
+
+    epochs: int = 10
+    batch_size: int = 128
+    lr: float = 1e-3
+    seed: int = 0
+    kl_warmup_epochs: float = 0.0  # KL weight ramps linearly from 0 to beta over this many epochs
+
+    def __post_init__(self) -> None:
+        if self.epochs < 1:
+            raise ValueError(f"epochs must be at least 1, got {self.epochs}")
+        if self.batch_size < 1:
+            raise ValueError(f"batch_size must be at least 1, got {self.batch_size}")
+        if not self.lr > 0:
+            raise ValueError(f"learning rate must be positive, got {self.lr}")
+        if self.kl_warmup_epochs < 0:
+            raise ValueError(f"kl_warmup_epochs must be non-negative, got {self.kl_warmup_epochs}")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class Losses(NamedTuple):
+    """Mean per-image negative ELBO and its parts, in nats (total = recon + KL, unweighted by beta)."""
+
+    total: float
+    recon: float
+    kl: float
+
+
+@dataclass(frozen=True)
+class Progress:
+    """One training event: `kind="step"` after every optimiser step, `"epoch"` after each epoch.
+
+    `train` averages the steps of the current epoch so far; `test` (epoch events only, when
+    held-out data was given) is evaluated on the whole held-out set.
+    """
+
+    kind: Literal["step", "epoch"]
+    epoch: int  # 1-based
+    epochs: int
+    step: int  # steps done in this epoch
+    steps_per_epoch: int
+    train: Losses
+    test: Losses | None
+    kl_weight: float
+    elapsed_s: float
+
+    @property
+    def fraction_done(self) -> float:
+        return ((self.epoch - 1) * self.steps_per_epoch + self.step) / (self.epochs * self.steps_per_epoch)
+
+    def as_record(self) -> dict:
+        """A plain dict for history tables and checkpoint metadata."""
+        record = {"epoch": self.epoch, "elapsed_s": round(self.elapsed_s, 2)}
+        record.update({f"train_{k}": v for k, v in self.train._asdict().items()})
+        if self.test is not None:
+            record.update({f"test_{k}": v for k, v in self.test._asdict().items()})
+        return record
+
+
+@torch.no_grad()
+def evaluate(
+    model: VAE, images: torch.Tensor, labels: torch.Tensor | None = None, batch_size: int = 1000, seed: int = 0
+) -> Losses:
+    """Mean negative ELBO (one z sample per image, fixed seed) over uint8 images."""
+    was_training = model.training
+    model.eval()
+    totals = torch.zeros(2, dtype=torch.float64)
+    with torch.random.fork_rng():
+        torch.manual_seed(seed)
+        for start in range(0, len(images), batch_size):
+            x = to_float(images[start : start + batch_size])
+            y = _labels_for(model, labels, slice(start, start + batch_size))
+            terms = elbo_terms(model, x, y)
+            totals += torch.stack([terms.recon.sum(), terms.kl.sum()]).double()
+    model.train(was_training)
+    recon, kl = (totals / len(images)).tolist()
+    return Losses(recon + kl, recon, kl)
+
+
+def _labels_for(model: VAE, labels: torch.Tensor | None, index) -> torch.Tensor | None:
+    """The batch's labels if the model is conditional, else None."""
+    if not model.config.conditional:
+        return None
+    if labels is None:
+        raise ValueError("a conditional VAE needs labels to train and evaluate")
+    return labels[index]
+
+
+def train(
+    model: VAE,
+    images: torch.Tensor,
+    labels: torch.Tensor | None = None,
+    settings: TrainSettings | None = None,
+    test_images: torch.Tensor | None = None,
+    test_labels: torch.Tensor | None = None,
+) -> Iterator[Progress]:
+    """Train `model` in place on uint8 images [N, C, H, W] with Adam; yield progress events.
+
+    Batches are drawn by indexing the in-memory tensor with a seeded permutation (much faster
+    than a per-item DataLoader). Raises TrainingDiverged, after restoring the weights of the
+    last completed epoch, if the loss stops being finite.
+    """
+    settings = settings or TrainSettings()
+    if len(images) == 0:
+        raise ValueError("no training images")
+    if images.dtype != torch.uint8:
+        raise TypeError(f"training images must be uint8 (0..255), got {images.dtype}")
+    _labels_for(model, labels, slice(0, 0))  # fail early if a CVAE has no labels
+
+    torch.manual_seed(settings.seed)
+    order_rng = torch.Generator().manual_seed(settings.seed)
+    optimizer = torch.optim.Adam(model.parameters(), lr=settings.lr)
+    batch_size = min(settings.batch_size, len(images))
+    steps_per_epoch = -(-len(images) // batch_size)
+    warmup_steps = settings.kl_warmup_epochs * steps_per_epoch
+    beta = model.config.beta
+    last_good = copy.deepcopy(model.state_dict())
+    started = time.perf_counter()
+    global_step = 0
+
+    model.train()
+    try:
+        for epoch in range(1, settings.epochs + 1):
+            sums = torch.zeros(2, dtype=torch.float64)
+            seen = 0
+            order = torch.randperm(len(images), generator=order_rng)
+            for step in range(1, steps_per_epoch + 1):
+                idx = order[(step - 1) * batch_size : step * batch_size]
+                x = to_float(images[idx])
+                terms = elbo_terms(model, x, _labels_for(model, labels, idx))
+                kl_weight = beta * min(1.0, global_step / warmup_steps) if warmup_steps else beta
+                loss = (terms.recon + kl_weight * terms.kl).mean()
+                if not torch.isfinite(loss):
+                    model.load_state_dict(last_good)
+                    raise TrainingDiverged(
+                        f"the loss became {loss.item()} at epoch {epoch}, step {step}; the model was "
+                        f"restored to the end of epoch {epoch - 1}. Try a smaller learning rate "
+                        f"(this run used {settings.lr:g})."
+                    )
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                optimizer.step()
+                global_step += 1
+                sums += torch.stack([terms.recon.sum(), terms.kl.sum()]).detach().double()
+                seen += len(idx)
+                recon, kl = (sums / seen).tolist()
+                running = Losses(recon + kl, recon, kl)
+                elapsed = time.perf_counter() - started
+                yield Progress("step", epoch, settings.epochs, step, steps_per_epoch, running, None, kl_weight, elapsed)
+
+            test = evaluate(model, test_images, test_labels) if test_images is not None else None
+            if not all(map(_finite, running)) or (test is not None and not all(map(_finite, test))):
+                model.load_state_dict(last_good)
+                raise TrainingDiverged(
+                    f"the loss is no longer finite after epoch {epoch}; the model was restored to the "
+                    f"end of epoch {epoch - 1}. Try a smaller learning rate (this run used {settings.lr:g})."
+                )
+            last_good = copy.deepcopy(model.state_dict())
+            elapsed = time.perf_counter() - started
+            yield Progress(
+                "epoch", epoch, settings.epochs, steps_per_epoch, steps_per_epoch, running, test, kl_weight, elapsed
+            )
+    finally:
+        model.eval()
+
+
+def _finite(value: float) -> bool:
+    return value == value and abs(value) != float("inf")
