@@ -6,12 +6,11 @@ import argparse
 import shlex
 import sys
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 import torch
 
-from vae.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from vae.checkpoint import CheckpointError, load_checkpoint, save_checkpoint, training_meta
 from vae.data import DATA_DIR_ENV, DATASETS, DatasetNotFoundError, filter_classes, load_dataset, to_float
 from vae.losses import importance_sampled_log_likelihood
 from vae.models import VAE, VAEConfig
@@ -115,17 +114,16 @@ def test_metrics(model: VAE, images: torch.Tensor, labels: torch.Tensor, k: int)
 
 
 class ProgressBar:
-    """A one-line text progress bar on stderr, redrawn at most every 0.2 s."""
+    """A line per epoch on stderr, plus a live bar redrawn every 0.2 s when stderr is a terminal."""
 
     def __init__(self, enabled: bool) -> None:
         self.enabled = enabled
+        self.live = enabled and sys.stderr.isatty()
         self.last_draw = 0.0
 
     def update(self, event) -> None:
-        if not self.enabled:
-            return
         now = time.perf_counter()
-        if event.kind == "step" and now - self.last_draw < 0.2:
+        if not self.enabled or (event.kind == "step" and (not self.live or now - self.last_draw < 0.2)):
             return
         self.last_draw = now
         if event.kind == "step":
@@ -172,30 +170,22 @@ def command_train(args: argparse.Namespace) -> int:
     except TrainingDiverged as err:
         print(f"\nerror: training diverged: {err}", file=sys.stderr)
         return 1
-    training_time = history[-1]["elapsed_s"]
-
-    metrics = test_metrics(model, test_images, test_labels, args.eval_k)
-    meta = {
-        "name": args.out.stem,
-        "dataset": args.dataset,
-        "classes": sorted(set(range(10)) - set(args.exclude_classes)),
-        "train_images": len(images),
-        "epochs": len(history),
-        "seed": args.seed,
-        "settings": settings.to_dict(),
-        "history": history,
-        "metrics": metrics,
-        "training_time_s": training_time,
-        "command": "python -m vae " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
-        "created": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "torch_version": str(torch.__version__),
-    }
+    meta = training_meta(
+        name=args.out.stem,
+        dataset=args.dataset,
+        classes=sorted(set(range(10)) - set(args.exclude_classes)),
+        train_images=len(images),
+        settings=settings.to_dict(),
+        history=history,
+        metrics=test_metrics(model, test_images, test_labels, args.eval_k),
+        command=args.command_line,
+    )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     save_checkpoint(args.out, model, meta)
     card = args.out.with_suffix(".md")
     card.write_text(model_card(config, meta))
     print(f"saved {args.out} and its model card {card}")
-    print(format_metrics(metrics))
+    print(format_metrics(meta["metrics"]))
     return 0
 
 
@@ -262,7 +252,9 @@ Data: MNIST (LeCun, Cortes, Burges; CC BY-SA 3.0) unless stated above.
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
     args = build_parser().parse_args(argv)
+    args.command_line = "python -m vae " + shlex.join(argv)
     try:
         return command_train(args) if args.command == "train" else command_eval(args)
     except (DatasetNotFoundError, CheckpointError, ValueError) as err:

@@ -10,6 +10,7 @@ import os
 import pickle
 import re
 import zipfile
+from datetime import UTC, datetime
 from typing import BinaryIO
 
 import torch
@@ -50,6 +51,34 @@ def _check_plain(value: object, where: str) -> None:
             _check_plain(v, f"{where}[{i}]")
     elif type(value) not in _PLAIN_SCALARS:
         raise TypeError(f"{where} is a {type(value).__name__}; checkpoint metadata must be plain data")
+
+
+def training_meta(
+    name: str,
+    dataset: str,
+    classes: list[int],
+    train_images: int,
+    settings: dict,
+    history: list[dict],
+    metrics: dict,
+    **extra: object,
+) -> dict:
+    """The metadata every trained model carries, whether the CLI or the app trained it."""
+    return {
+        "name": name,
+        "dataset": dataset,
+        "classes": sorted(classes),
+        "train_images": train_images,
+        "epochs": len(history),
+        "seed": settings.get("seed"),
+        "settings": settings,
+        "history": history,
+        "metrics": metrics,
+        "training_time_s": history[-1]["elapsed_s"] if history else 0.0,
+        "created": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "torch_version": str(torch.__version__),
+        **extra,
+    }
 
 
 def checkpoint_bytes(model: VAE, meta: dict | None = None) -> bytes:

@@ -1,0 +1,16 @@
+"""VAE Lab's entrypoint: page navigation and the sidebar model picker shared by every page."""
+
+import streamlit as st
+
+from ui.models import model_picker
+
+st.set_page_config(page_title="VAE Lab", page_icon=":material/blur_on:", layout="wide")
+
+pages = st.navigation(
+    [
+        st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
+        st.Page("pages/train.py", title="Train", icon=":material/model_training:"),
+    ]
+)
+model_picker()
+pages.run()

@@ -1,0 +1,28 @@
+"""Helpers shared by the benchmarks: the data root and a plain-text table."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from vae.data import DATA_DIR_ENV, resolve_data_root
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def data_root() -> Path:
+    """$VAE_DATA_DIR if set, else ../shared/data beside the repo when present, else ./data."""
+    shared = REPO.parent / "shared" / "data"
+    if not os.environ.get(DATA_DIR_ENV) and shared.exists():
+        return shared
+    return resolve_data_root()
+
+
+def print_table(headers: list[str], rows: list[list]) -> None:
+    """A markdown table, so results paste straight into notes and model cards."""
+    cells = [[f"{c:.2f}" if isinstance(c, float) else str(c) for c in row] for row in rows]
+    widths = [max(len(h), *(len(r[i]) for r in cells)) for i, h in enumerate(headers)]
+    print("| " + " | ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)) + " |")
+    print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    for row in cells:
+        print("| " + " | ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) + " |")

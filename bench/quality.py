@@ -1,0 +1,112 @@
+"""Model quality on real MNIST: fresh 10-epoch runs, then the shipped checkpoints.
+
+1. Test −ELBO after 10 epochs for the pytorch/examples model (784-400-z) and VAE Lab's default
+   MLP (784-512-256-z), at z=2 and z=20 (pytorch/examples reaches ≈104–106 at z=20; target ≤ 100).
+2. Each shipped checkpoint: size, load time, test −ELBO and importance-sampled log-likelihood.
+3. The conditional checkpoint's generations judged by a CNN digit classifier
+   (target: ≥ 98% of generated digits of class c are classified as c).
+
+    python -m bench.quality [--skip-fresh] [--k 100] [--per-class 1000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import torch
+
+from bench.classifier import load_or_train_classifier, predict
+from bench.common import REPO, data_root, print_table
+from vae.checkpoint import load_checkpoint
+from vae.data import filter_classes, load_dataset, to_float
+from vae.losses import importance_sampled_log_likelihood
+from vae.models import VAE, VAEConfig
+from vae.training import TrainSettings, evaluate, train
+
+CHECKPOINTS = ["mnist_z2", "mnist_cvae", "mnist_no9"]
+
+
+def fresh_runs(root: str) -> None:
+    x, y = load_dataset("mnist", train=True, root=root, download=False)
+    xt, yt = load_dataset("mnist", train=False, root=root, download=False)
+    rows = []
+    for name, hidden in (("pytorch/examples 784-400-z", (400,)), ("VAE Lab default 784-512-256-z", (512, 256))):
+        for z in (2, 20):
+            torch.manual_seed(0)
+            model = VAE(VAEConfig(latent_dim=z, hidden=hidden))
+            started = time.perf_counter()
+            for _ in train(model, x, y, TrainSettings(epochs=10, batch_size=128, lr=1e-3, seed=0)):
+                pass
+            seconds = time.perf_counter() - started
+            loss = evaluate(model, xt, yt)
+            rows.append([name, z, loss.total, loss.recon, loss.kl, seconds])
+    print("## Fresh runs: 10 epochs, batch 128, Adam 1e-3, seed 0; test set (10,000 images)")
+    print_table(["model", "z", "test -ELBO", "recon", "KL", "train s"], rows)
+
+
+def shipped_checkpoints(root: str, k: int) -> dict[str, VAE]:
+    xt, yt = load_dataset("mnist", train=False, root=root, download=False)
+    rows, models = [], {}
+    for name in CHECKPOINTS:
+        path = REPO / "checkpoints" / f"{name}.pt"
+        if not path.exists():
+            rows.append([name, "missing", "", "", "", "", ""])
+            continue
+        started = time.perf_counter()
+        model, meta = load_checkpoint(path)
+        load_s = time.perf_counter() - started
+        models[name] = model
+        images, labels = filter_classes(xt, yt, keep=meta["classes"])
+        loss = evaluate(model, images, labels)
+        y = labels if model.config.conditional else None
+        gen = torch.Generator().manual_seed(0)
+        ll = torch.cat(
+            [
+                importance_sampled_log_likelihood(
+                    model, to_float(images[s : s + 500]), None if y is None else y[s : s + 500], k=k, generator=gen
+                )
+                for s in range(0, len(images), 500)
+            ]
+        )
+        size_mb = path.stat().st_size / 1e6
+        rows.append(
+            [name, f"{size_mb:.2f} MB", f"{load_s * 1000:.0f} ms", len(images), loss.total, loss.kl, ll.mean().item()]
+        )
+    print(f"\n## Shipped checkpoints (test images of the classes each was trained on; log p(x) with K={k})")
+    print_table(["checkpoint", "size", "load", "test images", "test -ELBO", "KL", "log p(x)"], rows)
+    return models
+
+
+def generation_accuracy(root: str, cvae: VAE, per_class: int) -> None:
+    classifier, test_accuracy = load_or_train_classifier(root)
+    gen = torch.Generator().manual_seed(0)
+    rows, correct = [], 0
+    for c in range(10):
+        images = cvae.sample(per_class, y=c, temperature=1.0, generator=gen)
+        hits = (predict(classifier, images) == c).sum().item()
+        correct += hits
+        rows.append([c, f"{hits / per_class:.2%}"])
+    rows.append(["all", f"{correct / (10 * per_class):.2%}"])
+    print(f"\n## mnist_cvae generations judged by a CNN (its MNIST test accuracy: {test_accuracy:.2%})")
+    print(f"{per_class} samples per class from the prior, temperature 1.0, seed 0 (target >= 98%)")
+    print_table(["class", "classified as that class"], rows)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--skip-fresh", action="store_true", help="only measure the shipped checkpoints")
+    parser.add_argument("--k", type=int, default=100, help="importance samples for log p(x)")
+    parser.add_argument("--per-class", type=int, default=1000, help="generated digits per class")
+    args = parser.parse_args()
+    root = str(data_root())
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, MNIST from {root}\n")
+    if not args.skip_fresh:
+        fresh_runs(root)
+    models = shipped_checkpoints(root, args.k)
+    if "mnist_cvae" in models:
+        generation_accuracy(root, models["mnist_cvae"], args.per_class)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,31 @@
+"""Home: what a VAE is, what each page does, and the model in use."""
+
+import streamlit as st
+
+from ui.models import current_model
+
+st.title("VAE Lab")
+st.markdown(
+    """
+A **variational autoencoder** squeezes each image through a tiny code. The **encoder** maps an image
+to a small cloud of likely codes (a mean and a spread); the **decoder** turns any code back into an
+image. Training makes reconstructions good *and* keeps the clouds close to a standard normal
+distribution, so that every point of the code space decodes to something plausible. That is what
+lets a VAE **generate** new images and notice images that are **unlike** anything it learned.
+"""
+)
+
+st.subheader("What you can do here")
+st.markdown(
+    """
+- **Train** — train a VAE on MNIST or scikit-learn's small digits while you watch the loss curves, the
+  reconstructions and (for a 2-D code) the latent space take shape. Stop at any time: the last finished
+  epoch is kept and selected.
+- Choose a model in the **sidebar**: the shipped ones start instantly; you can also upload a checkpoint
+  or download the one in use.
+"""
+)
+
+entry = current_model()
+st.info(f"Model in use: **{entry.name}** — {entry.summary}", icon=":material/neurology:")
+st.caption("MNIST: Yann LeCun, Corinna Cortes and Christopher J.C. Burges (CC BY-SA 3.0).")

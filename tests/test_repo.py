@@ -1,0 +1,47 @@
+"""Repository-level promises: lint, layering, the README's commands, the shipped checkpoints."""
+
+import re
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import REPO
+from vae.checkpoint import load_checkpoint
+
+SHIPPED = ["mnist_z2", "mnist_cvae", "mnist_no9"]
+
+
+def test_ruff_is_clean():
+    result = subprocess.run([sys.executable, "-m", "ruff", "check", "."], cwd=REPO, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_library_never_imports_streamlit():
+    offenders = [
+        p.name for p in (REPO / "vae").glob("*.py") if re.search(r"^\s*(import|from) streamlit", p.read_text(), re.M)
+    ]
+    assert offenders == []
+
+
+def test_ci_runs_the_readme_test_command():
+    ci_command = [
+        line
+        for line in (REPO / ".ci" / "run").read_text().splitlines()
+        if "pytest" in line and not line.startswith("#")
+    ]
+    assert len(ci_command) == 1
+    assert ci_command[0].strip() in (REPO / "README.md").read_text()
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_shipped_checkpoint_and_model_card(name):
+    path = REPO / "checkpoints" / f"{name}.pt"
+    assert path.stat().st_size <= 10_000_000
+    model, meta = load_checkpoint(path)
+    card = (REPO / "checkpoints" / f"{name}.md").read_text()
+    assert meta["command"] in card and f"--out checkpoints/{name}.pt" in meta["command"]
+    assert f"{meta['metrics']['test_neg_elbo']:.2f}" in card
+    assert meta["dataset"] == "mnist" and model.config.image_shape == (1, 28, 28)
+    assert model.config.conditional == (name == "mnist_cvae")
+    assert meta["classes"] == (list(range(9)) if name == "mnist_no9" else list(range(10)))

@@ -1,0 +1,44 @@
+"""Limits on what one visitor can ask the server to train (set them with environment variables).
+
+A hosted copy on a small shared machine should keep them low; a laptop can raise them.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass
+
+import streamlit as st
+
+
+def _env_int(name: str, default: int) -> int:
+    try:
+        return max(1, int(os.environ.get(name, default)))
+    except ValueError:
+        return default
+
+
+@dataclass(frozen=True)
+class HostedLimits:
+    max_epochs: int = 50  # VAE_LAB_MAX_EPOCHS
+    max_train_size: int = 60_000  # VAE_LAB_MAX_TRAIN_SIZE (images)
+    max_hidden: int = 1024  # VAE_LAB_MAX_HIDDEN (width of the first hidden layer)
+    max_latent: int = 64  # VAE_LAB_MAX_LATENT
+    max_concurrent_trainings: int = 2  # VAE_LAB_MAX_CONCURRENT_TRAININGS (per server)
+
+    @classmethod
+    def from_env(cls) -> HostedLimits:
+        return cls(
+            max_epochs=_env_int("VAE_LAB_MAX_EPOCHS", cls.max_epochs),
+            max_train_size=_env_int("VAE_LAB_MAX_TRAIN_SIZE", cls.max_train_size),
+            max_hidden=_env_int("VAE_LAB_MAX_HIDDEN", cls.max_hidden),
+            max_latent=_env_int("VAE_LAB_MAX_LATENT", cls.max_latent),
+            max_concurrent_trainings=_env_int("VAE_LAB_MAX_CONCURRENT_TRAININGS", cls.max_concurrent_trainings),
+        )
+
+
+@st.cache_resource
+def training_slots() -> threading.BoundedSemaphore:
+    """Shared by all sessions: how many trainings may run on this server at once."""
+    return threading.BoundedSemaphore(HostedLimits.from_env().max_concurrent_trainings)

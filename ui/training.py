@@ -1,0 +1,185 @@
+"""Training inside a page: progress, live curves, reconstructions, the forming latent space, Stop.
+
+The loop runs in the page's own script run. A click on Stop (or anything else) makes Streamlit
+interrupt the run at its next `st` call; the `finally` below then keeps the last completed
+epoch, so nothing finished is lost.
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from dataclasses import dataclass, field
+from typing import Literal
+
+import streamlit as st
+import torch
+
+from ui.data import cached_dataset
+from ui.limits import training_slots
+from ui.models import ModelEntry, add_session_model, session_models
+from vae.checkpoint import training_meta
+from vae.data import CLASS_NAMES, filter_classes, to_float
+from vae.latent import encode_dataset
+from vae.models import VAE, VAEConfig
+from vae.plots import image_grid, latent_scatter, loss_curves
+from vae.training import TrainingDiverged, TrainSettings, train
+
+RUN_KEY = "training_run"
+HELD_OUT = 2000  # test images evaluated after every epoch (kept small so epochs stay quick)
+SCATTER_POINTS = 2000
+_REDRAW_S = 0.25  # progress bar refresh: also how quickly a Stop click is noticed
+
+
+@dataclass
+class TrainingRequest:
+    """What the form asked for."""
+
+    dataset: str
+    classes: list[int]
+    train_size: int
+    config: VAEConfig
+    settings: TrainSettings
+
+
+@dataclass
+class TrainingRun:
+    """A run's outcome, kept in the session so the page can show it after the run ends."""
+
+    request: TrainingRequest
+    history: list[dict] = field(default_factory=list)
+    status: Literal["running", "finished", "stopped", "diverged"] = "running"
+    message: str = ""
+    model_id: str | None = None
+
+
+def prepare_data(request: TrainingRequest) -> tuple[torch.Tensor, ...]:
+    """Training subset and held-out images of the chosen classes (seeded, so runs repeat)."""
+    images, labels = filter_classes(*cached_dataset(request.dataset, True), keep=request.classes)
+    test_images, test_labels = filter_classes(*cached_dataset(request.dataset, False), keep=request.classes)
+    generator = torch.Generator().manual_seed(request.settings.seed)
+    subset = torch.randperm(len(images), generator=generator)[: request.train_size]
+    held_out = torch.randperm(len(test_images), generator=generator)[:HELD_OUT]
+    return images[subset], labels[subset], test_images[held_out], test_labels[held_out]
+
+
+def run_training(request: TrainingRequest) -> None:
+    """Train while drawing progress; the result joins the session's models and is selected."""
+    slots = training_slots()
+    if not slots.acquire(blocking=False):
+        st.warning("The server is busy training other visitors' models. Please try again in a minute.")
+        return
+    try:
+        images, labels, test_images, test_labels = prepare_data(request)
+        torch.manual_seed(request.settings.seed)
+        model = VAE(request.config)
+        run = TrainingRun(request)
+        st.session_state[RUN_KEY] = run
+        _live_view(run, model, images, labels, test_images, test_labels)
+    finally:
+        slots.release()
+    st.rerun()  # redraw the sidebar with the new model selected
+
+
+def _live_view(run: TrainingRun, model: VAE, images, labels, test_images, test_labels) -> None:
+    request = run.request
+    st.button("Stop", icon=":material/stop_circle:", help="Keeps the last completed epoch")
+    progress = st.progress(0.0, text="Starting…")
+    curves, pictures = st.empty(), st.empty()
+    last_good: dict | None = None
+    last_draw = 0.0
+    try:
+        for event in train(model, images, labels, request.settings, test_images, test_labels):
+            done = event.fraction_done
+            if event.kind == "step" and time.perf_counter() - last_draw < _REDRAW_S:
+                continue
+            last_draw = time.perf_counter()
+            eta = event.elapsed_s / done * (1 - done)
+            progress.progress(
+                done,
+                text=f"Epoch {event.epoch}/{event.epochs} · step {event.step}/{event.steps_per_epoch} · "
+                f"train −ELBO {event.train.total:.1f} · about {eta:.0f} s left",
+            )
+            if event.kind == "epoch":
+                run.history.append(event.as_record())
+                last_good = copy.deepcopy(model.state_dict())
+                curves.plotly_chart(loss_curves(run.history), key=f"curves_{event.epoch}")
+                with pictures.container():
+                    show_model_pictures(model, test_images, test_labels, request.dataset, key=f"live_{event.epoch}")
+        run.status = "finished"
+    except TrainingDiverged as err:
+        run.status, run.message = "diverged", str(err)
+    finally:
+        if run.status == "running":
+            run.status = "stopped"
+        _keep(run, last_good, test_images)
+
+
+def _keep(run: TrainingRun, state: dict | None, test_images: torch.Tensor) -> None:
+    """Turn the last completed epoch into a session model (nothing to keep before epoch 1)."""
+    if state is None:
+        run.message = run.message or "Stopped before the first epoch finished: there is no model to keep."
+        return
+    request = run.request
+    model = VAE(request.config)
+    model.load_state_dict(state)
+    model.eval()
+    last = run.history[-1]
+    number = len(session_models()) + 1
+    cfg = request.config
+    name = f"{request.dataset}-z{cfg.latent_dim}-{cfg.arch}{'-cvae' if cfg.conditional else ''}-{number}"
+    meta = training_meta(
+        name=name,
+        dataset=request.dataset,
+        classes=request.classes,
+        train_images=request.train_size,
+        settings=request.settings.to_dict(),
+        history=run.history,
+        metrics={
+            "test_neg_elbo": last["test_total"],
+            "test_recon": last["test_recon"],
+            "test_kl": last["test_kl"],
+            "test_images": len(test_images),
+        },
+        status=run.status,
+    )
+    entry = ModelEntry(f"trained:{number}", name, "trained", model, meta)
+    add_session_model(entry)
+    run.model_id = entry.id
+
+
+@torch.no_grad()
+def show_model_pictures(model: VAE, test_images, test_labels, dataset: str, key: str) -> None:
+    """Ten test digits over their reconstructions, and for 2-D models the latent scatter."""
+    left, right = st.columns([3, 2]) if model.config.latent_dim == 2 else (st.container(), None)
+    first_of_each = [int((test_labels == c).nonzero()[0]) for c in test_labels.unique()[:10]]
+    x = to_float(test_images[first_of_each])
+    y = test_labels[first_of_each] if model.config.conditional else None
+    scale = max(1, 84 // x.shape[-1])  # 8×8 digits get bigger pixels than 28×28 ones
+    left.image(image_grid(torch.cat([x, model.reconstruct(x, y)]), nrow=len(x), scale=scale), clamp=True)
+    left.caption("Top: test digits the model never trained on. Bottom: their reconstructions.")
+    if right is not None:
+        mu, _ = encode_dataset(model, test_images[:SCATTER_POINTS], test_labels[:SCATTER_POINTS])
+        names = CLASS_NAMES[dataset]
+        fig = latent_scatter(mu, test_labels[:SCATTER_POINTS], names, title="Latent means of test images")
+        right.plotly_chart(fig, key=f"scatter_{key}")
+
+
+def show_last_run(run: TrainingRun) -> None:
+    """The outcome of the session's last run: message, curves, pictures of the kept model."""
+    epochs = run.request.settings.epochs
+    done = len(run.history)
+    if run.status == "finished":
+        st.success(f"Trained {done} epochs. The model is selected in the sidebar and every page now uses it.")
+    elif run.status == "stopped":
+        kept = "The last completed epoch was kept and selected." if done else run.message
+        st.warning(f"Stopped after {done} of {epochs} epochs. {kept}")
+    elif run.status == "diverged":
+        st.error(f"Training diverged: {run.message}" + (f" The model from epoch {done} was kept." if done else ""))
+    if run.history:
+        st.plotly_chart(loss_curves(run.history), key="curves_last")
+    entry = session_models().get(run.model_id) if run.model_id else None
+    if entry is not None:
+        request = run.request
+        _, _, test_images, test_labels = prepare_data(request)
+        show_model_pictures(entry.model, test_images, test_labels, request.dataset, key="last")
