@@ -3,14 +3,16 @@
 import streamlit as st
 
 from ui.models import model_picker
+from ui.training import settle_interrupted_run
 
 st.set_page_config(page_title="VAE Lab", page_icon=":material/blur_on:", layout="wide")
 
 pages = st.navigation(
     [
-        st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
-        st.Page("pages/train.py", title="Train", icon=":material/model_training:"),
+        st.Page("app_pages/home.py", title="Home", icon=":material/home:", default=True),
+        st.Page("app_pages/train.py", title="Train", icon=":material/model_training:"),
     ]
 )
+settle_interrupted_run()
 model_picker()
 pages.run()

@@ -5,7 +5,6 @@ import io
 
 import pytest
 import torch
-from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
 
 from tests.conftest import REPO
@@ -13,26 +12,8 @@ from ui.models import shipped_names
 from vae.checkpoint import checkpoint_bytes, load_checkpoint
 from vae.models import VAE, VAEConfig
 
-PAGES = ["pages/home.py", "pages/train.py"]
+PAGES = ["app_pages/home.py", "app_pages/train.py"]
 TIMEOUT = 60
-
-
-@pytest.fixture(autouse=True)
-def _navigation_not_legacy_pages_dir(monkeypatch):
-    """Work around an AppTest quirk (streamlit issue 9446 / PR 14217).
-
-    AppTest resets `PagesManager.uses_pages_directory` before every run; with a `pages/` folder
-    beside app.py, reruns then take the legacy multipage path and run the page without app.py
-    (no sidebar). A live server sets the flag to False on its first `st.navigation` call and
-    keeps it; this pins that state for the tests.
-    """
-    original_init = PagesManager.__init__
-
-    def init(self, *args, **kwargs):
-        original_init(self, *args, **kwargs)
-        PagesManager.uses_pages_directory = False
-
-    monkeypatch.setattr(PagesManager, "__init__", init)
 
 
 def start(page: str | None = None) -> AppTest:
@@ -51,7 +32,8 @@ def picker(at: AppTest):
 def test_shipped_models_are_offered():
     assert shipped_names() == ["mnist_z2", "mnist_cvae", "mnist_no9"]
     at = start()
-    assert picker(at).options == [f"shipped:{n}" for n in shipped_names()]
+    assert picker(at).options == shipped_names()  # the labels shown; values are "shipped:<name>"
+    assert picker(at).value == "shipped:mnist_z2"
 
 
 @pytest.mark.parametrize("page", PAGES)
@@ -85,7 +67,7 @@ def test_hostile_upload_is_refused_and_the_app_keeps_working(tmp_path):
     errors = " ".join(e.value for e in at.sidebar.error)
     assert "evil.pt" in errors and "refused without running it" in errors
     assert picker(at).value == "shipped:mnist_z2"  # still on the default, working model
-    at.switch_page("pages/train.py").run()
+    at.switch_page("app_pages/train.py").run()
     assert not at.exception
 
 
@@ -104,7 +86,7 @@ def test_valid_upload_is_selected_everywhere():
     assert not at.exception and not at.sidebar.error
     assert picker(at).value.startswith("uploaded:")
     assert "DIGITS · z=2" in " ".join(c.value for c in at.sidebar.caption)
-    at.switch_page("pages/train.py").run()
+    at.switch_page("app_pages/train.py").run()
     assert picker(at).value.startswith("uploaded:")
 
 
@@ -116,7 +98,7 @@ def fill_train_form(at: AppTest, **values) -> None:
 
 
 def test_training_on_digits_adds_and_selects_the_model():
-    at = start("pages/train.py")
+    at = start("app_pages/train.py")
     fill_train_form(at, dataset="digits", epochs=3)
     at.button[0].click().run()  # the form's Train button
     assert not at.exception, at.exception
@@ -128,15 +110,15 @@ def test_training_on_digits_adds_and_selects_the_model():
     # the trained model is a real checkpoint: it survives the download/upload round trip
     model, meta = load_checkpoint(entry.file_bytes())
     assert model.config.image_shape == (1, 8, 8) and meta["name"] == entry.name
-    at.switch_page("pages/home.py").run()
+    at.switch_page("app_pages/home.py").run()
     assert picker(at).value == "trained:1" and "trained here" not in at.info[0].value
 
 
-def test_no_class_chosen_is_a_message():
-    at = start("pages/train.py")
+def test_leaving_every_class_out_is_a_message():
+    at = start("app_pages/train.py")
     fill_train_form(at, dataset="digits")
-    next(m for m in at.multiselect if m.label == "Classes to train on").set_value([])
+    next(m for m in at.multiselect if m.label == "Leave out classes").set_value(list(range(10)))
     at.button[0].click().run()
     assert not at.exception
-    assert any("at least one class" in e.value for e in at.error)
+    assert any("keep at least one class" in e.value for e in at.error)
     assert "session_models" not in at.session_state or not at.session_state["session_models"]

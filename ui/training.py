@@ -1,13 +1,15 @@
 """Training inside a page: progress, live curves, reconstructions, the forming latent space, Stop.
 
-The loop runs in the page's own script run. A click on Stop (or anything else) makes Streamlit
-interrupt the run at its next `st` call; the `finally` below then keeps the last completed
-epoch, so nothing finished is lost.
+The loop runs in the page's own script run. A click on Stop (or on anything else) makes
+Streamlit start a new script run at once and stop the old one at its next `st` call. The old
+run's `finally` stores the last completed epoch on the `TrainingRun` (plain Python: any `st`
+call there would be interrupted too) and signals `ended`; the new run then registers the model.
 """
 
 from __future__ import annotations
 
 import copy
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Literal
@@ -50,7 +52,10 @@ class TrainingRun:
     history: list[dict] = field(default_factory=list)
     status: Literal["running", "finished", "stopped", "diverged"] = "running"
     message: str = ""
-    model_id: str | None = None
+    held_out_images: int = 0
+    last_good_state: dict | None = None  # weights after the last completed epoch
+    model_id: str | None = None  # set once the kept model joined the session's models
+    ended: threading.Event = field(default_factory=threading.Event)  # set once the outcome is stored
 
 
 def prepare_data(request: TrainingRequest) -> tuple[torch.Tensor, ...]:
@@ -73,11 +78,12 @@ def run_training(request: TrainingRequest) -> None:
         images, labels, test_images, test_labels = prepare_data(request)
         torch.manual_seed(request.settings.seed)
         model = VAE(request.config)
-        run = TrainingRun(request)
+        run = TrainingRun(request, held_out_images=len(test_images))
         st.session_state[RUN_KEY] = run
         _live_view(run, model, images, labels, test_images, test_labels)
     finally:
         slots.release()
+    register_outcome(run)
     st.rerun()  # redraw the sidebar with the new model selected
 
 
@@ -109,24 +115,37 @@ def _live_view(run: TrainingRun, model: VAE, images, labels, test_images, test_l
         run.status = "finished"
     except TrainingDiverged as err:
         run.status, run.message = "diverged", str(err)
-    finally:
+    finally:  # no `st` calls in here: after a Stop click they would be interrupted too
         if run.status == "running":
             run.status = "stopped"
-        _keep(run, last_good, test_images)
+        run.last_good_state = last_good
+        run.ended.set()
 
 
-def _keep(run: TrainingRun, state: dict | None, test_images: torch.Tensor) -> None:
-    """Turn the last completed epoch into a session model (nothing to keep before epoch 1)."""
-    if state is None:
+def settle_interrupted_run(timeout_s: float = 15.0) -> None:
+    """Called first in every script run: finish the bookkeeping of an interrupted training.
+
+    The interrupted run stops at its next `st` call (within a fraction of a second); waiting for
+    it here, before the sidebar is drawn, lets this run show the kept model as selected.
+    """
+    run = st.session_state.get(RUN_KEY)
+    if run is not None and run.model_id is None:
+        run.ended.wait(timeout_s)
+        register_outcome(run)
+
+
+def register_outcome(run: TrainingRun) -> None:
+    """Turn the last completed epoch into a session model and select it (once; none before epoch 1)."""
+    if run.model_id is not None or not run.ended.is_set():
+        return
+    if run.last_good_state is None:
         run.message = run.message or "Stopped before the first epoch finished: there is no model to keep."
         return
-    request = run.request
-    model = VAE(request.config)
-    model.load_state_dict(state)
+    request, cfg, last = run.request, run.request.config, run.history[-1]
+    model = VAE(cfg)
+    model.load_state_dict(run.last_good_state)
     model.eval()
-    last = run.history[-1]
     number = len(session_models()) + 1
-    cfg = request.config
     name = f"{request.dataset}-z{cfg.latent_dim}-{cfg.arch}{'-cvae' if cfg.conditional else ''}-{number}"
     meta = training_meta(
         name=name,
@@ -139,13 +158,14 @@ def _keep(run: TrainingRun, state: dict | None, test_images: torch.Tensor) -> No
             "test_neg_elbo": last["test_total"],
             "test_recon": last["test_recon"],
             "test_kl": last["test_kl"],
-            "test_images": len(test_images),
+            "test_images": run.held_out_images,
         },
         status=run.status,
     )
     entry = ModelEntry(f"trained:{number}", name, "trained", model, meta)
     add_session_model(entry)
     run.model_id = entry.id
+    run.last_good_state = None  # the model holds the weights now
 
 
 @torch.no_grad()
@@ -156,7 +176,7 @@ def show_model_pictures(model: VAE, test_images, test_labels, dataset: str, key:
     x = to_float(test_images[first_of_each])
     y = test_labels[first_of_each] if model.config.conditional else None
     scale = max(1, 84 // x.shape[-1])  # 8×8 digits get bigger pixels than 28×28 ones
-    left.image(image_grid(torch.cat([x, model.reconstruct(x, y)]), nrow=len(x), scale=scale), clamp=True)
+    left.image(image_grid(torch.cat([x, model.reconstruct(x, y)]), nrow=len(x), scale=scale), width="stretch")
     left.caption("Top: test digits the model never trained on. Bottom: their reconstructions.")
     if right is not None:
         mu, _ = encode_dataset(model, test_images[:SCATTER_POINTS], test_labels[:SCATTER_POINTS])

@@ -23,12 +23,12 @@ with st.form("train_form"):
     with data_col:
         st.markdown("**Data**")
         dataset = st.selectbox("Dataset", DATASETS, help="`digits` is scikit-learn's 8×8 set: tiny and instant.")
-        classes = st.multiselect(
-            "Classes to train on",
+        left_out = st.multiselect(
+            "Leave out classes",
             options=list(range(10)),
-            default=list(range(10)),
             format_func=lambda c: f"{c} ({CLASS_NAMES[dataset][c]})" if dataset == "fashion-mnist" else str(c),
-            help="Leave classes out to build a novelty detector: trained without the 9s, a VAE finds 9s unusual.",
+            placeholder="none: train on every class",
+            help="Builds a novelty detector: trained without the 9s, a VAE finds 9s unusual.",
         )
         train_size = st.number_input(
             "Training images",
@@ -56,12 +56,13 @@ with st.form("train_form"):
     submitted = st.form_submit_button("Train", type="primary", icon=":material/play_arrow:")
 
 if submitted:
+    classes = sorted(set(range(10)) - set(left_out))
     if not classes:
-        st.error("Choose at least one class to train on.")
+        st.error("Every class is left out: keep at least one class to train on.")
         st.stop()
     request = TrainingRequest(
         dataset=dataset,
-        classes=sorted(classes),
+        classes=classes,
         train_size=min(int(train_size), TRAIN_SIZES[dataset]),
         config=VAEConfig(
             image_shape=IMAGE_SHAPES[dataset],

@@ -1,0 +1,62 @@
+"""Train in a real browser: progress and curves, Stop keeps the last epoch, other pages use the model."""
+
+from playwright.sync_api import expect
+
+from tests.conftest import needs_mnist
+from tests.e2e.helpers import assert_no_exception, go_to, open_page, set_number, wait_idle
+
+
+def model_picker(page):
+    return page.get_by_test_id("stSidebar").get_by_role("combobox", name="Model")
+
+
+def test_home_page_starts_on_a_shipped_model(page, app_url, screenshots):
+    page.goto(app_url)
+    wait_idle(page)
+    expect(page.get_by_role("heading", name="VAE Lab")).to_be_visible()
+    expect(model_picker(page)).to_have_value("mnist_z2")
+    expect(page.get_by_test_id("stSidebar")).to_contain_text("MNIST · z=2")
+    assert_no_exception(page)
+    page.screenshot(path=screenshots / "home.png", full_page=True)
+
+
+@needs_mnist
+def test_train_watch_stop_and_use_the_model(page, app_url, screenshots):
+    open_page(page, app_url, "Train", "Train a VAE")
+    assert_no_exception(page)
+    page.screenshot(path=screenshots / "train_form.png", full_page=True)
+
+    # 1. A short run to the end on a small MNIST subset: progress, curves, pictures.
+    set_number(page, "Training images", 3000)
+    set_number(page, "Epochs", 4)
+    page.get_by_role("button", name="Train", exact=True).click()
+    expect(page.get_by_test_id("stProgress")).to_be_visible()
+    expect(page.locator(".js-plotly-plot").first).to_be_visible(timeout=60_000)
+    page.screenshot(path=screenshots / "train_running.png", full_page=True)
+    expect(page.get_by_text("Trained 4 epochs")).to_be_visible(timeout=120_000)
+    wait_idle(page)
+    assert_no_exception(page)
+    expect(model_picker(page)).to_have_value("mnist-z2-mlp-1 (trained here)")
+    page.screenshot(path=screenshots / "train_done.png", full_page=True)
+
+    # 2. A longer run, stopped after its second epoch: the completed epochs are kept.
+    set_number(page, "Training images", 10000)
+    set_number(page, "Epochs", 40)
+    page.get_by_role("button", name="Train", exact=True).click()
+    expect(page.get_by_text("Epoch 3/40")).to_be_visible(timeout=120_000)
+    page.get_by_role("button", name="Stop", exact=True).click()
+    stopped = page.get_by_text("Stopped after")
+    expect(stopped).to_be_visible(timeout=60_000)
+    wait_idle(page)
+    message = stopped.inner_text()
+    kept = int(message.split("Stopped after ")[1].split(" of")[0])
+    assert 2 <= kept < 40, message
+    assert_no_exception(page)
+    page.screenshot(path=screenshots / "train_stopped.png", full_page=True)
+
+    # 3. Another page finds the stopped model selected.
+    go_to(page, "Home", "VAE Lab")
+    expect(page.get_by_text("Model in use:")).to_contain_text("mnist-z2-mlp-2")
+    expect(model_picker(page)).to_have_value("mnist-z2-mlp-2 (trained here)")
+    assert_no_exception(page)
+    page.screenshot(path=screenshots / "home_with_trained_model.png", full_page=True)
