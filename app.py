@@ -11,6 +11,8 @@ pages = st.navigation(
     [
         st.Page("app_pages/home.py", title="Home", icon=":material/home:", default=True),
         st.Page("app_pages/train.py", title="Train", icon=":material/model_training:"),
+        st.Page("app_pages/explore.py", title="Latent explorer", icon=":material/scatter_plot:"),
+        st.Page("app_pages/generate.py", title="Generate", icon=":material/auto_awesome:"),
     ]
 )
 settle_interrupted_run()

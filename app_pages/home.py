@@ -21,6 +21,10 @@ st.markdown(
 - **Train** — train a VAE on MNIST or scikit-learn's small digits while you watch the loss curves, the
   reconstructions and (for a 2-D code) the latent space take shape. Stop at any time: the last finished
   epoch is kept and selected.
+- **Latent explorer** — see where every test digit lands in the code space, decode any point you
+  pick, watch one digit morph into another, and (for a 2-D code) the whole decoded manifold.
+- **Generate** — new digits from random codes; with a conditional model, digits of the class you
+  choose, or every class in the same handwriting.
 - Choose a model in the **sidebar**: the shipped ones start instantly; you can also upload a checkpoint
   or download the one in use.
 """

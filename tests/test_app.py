@@ -2,18 +2,25 @@
 
 import builtins
 import io
+import os
 
 import pytest
 import torch
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import REPO
+from tests.conftest import MNIST_ROOT, REPO, needs_mnist
 from ui.models import shipped_names
 from vae.checkpoint import checkpoint_bytes, load_checkpoint
 from vae.models import VAE, VAEConfig
 
-PAGES = ["app_pages/home.py", "app_pages/train.py"]
+PAGES = ["app_pages/home.py", "app_pages/train.py", "app_pages/explore.py", "app_pages/generate.py"]
 TIMEOUT = 60
+
+
+@pytest.fixture(autouse=True)
+def _data_dir(monkeypatch):
+    """Pages that show the test set read MNIST from the shared data folder."""
+    monkeypatch.setenv("VAE_DATA_DIR", os.environ.get("VAE_DATA_DIR") or str(MNIST_ROOT))
 
 
 def start(page: str | None = None) -> AppTest:
@@ -36,6 +43,7 @@ def test_shipped_models_are_offered():
     assert picker(at).value == "shipped:mnist_z2"
 
 
+@needs_mnist
 @pytest.mark.parametrize("page", PAGES)
 @pytest.mark.parametrize("name", ["mnist_z2", "mnist_cvae", "mnist_no9"])
 def test_every_page_renders_on_every_shipped_model(page, name):
@@ -102,16 +110,17 @@ def test_training_on_digits_adds_and_selects_the_model():
     fill_train_form(at, dataset="digits", epochs=3)
     at.button[0].click().run()  # the form's Train button
     assert not at.exception, at.exception
-    assert picker(at).value == "trained:1"
-    assert any("Trained 3 epochs" in s.value for s in at.success)
-    entry = at.session_state["session_models"]["trained:1"]
+    trained_id = picker(at).value
+    assert trained_id.startswith("trained:")
+    assert any("Trained 3 epochs on 1,438 images" in s.value for s in at.success)
+    entry = at.session_state["session_models"][trained_id]
     assert entry.meta["epochs"] == 3 and entry.meta["dataset"] == "digits"
     assert [h["epoch"] for h in entry.meta["history"]] == [1, 2, 3]
     # the trained model is a real checkpoint: it survives the download/upload round trip
     model, meta = load_checkpoint(entry.file_bytes())
     assert model.config.image_shape == (1, 8, 8) and meta["name"] == entry.name
     at.switch_page("app_pages/home.py").run()
-    assert picker(at).value == "trained:1" and "trained here" not in at.info[0].value
+    assert picker(at).value == trained_id and entry.name in at.info[0].value
 
 
 def test_leaving_every_class_out_is_a_message():
@@ -122,3 +131,57 @@ def test_leaving_every_class_out_is_a_message():
     assert not at.exception
     assert any("keep at least one class" in e.value for e in at.error)
     assert "session_models" not in at.session_state or not at.session_state["session_models"]
+
+
+def captions(at: AppTest) -> list[str]:
+    return [c for image in at.image for c in image.captions]
+
+
+@needs_mnist
+def test_selecting_a_point_or_a_box_in_the_scatter_decodes_it():
+    at = start("app_pages/explore.py")
+    selection = {"points": [{"customdata": 1234, "x": 0.0, "y": 0.0}], "point_indices": [0], "box": [], "lasso": []}
+    at.session_state["explore_scatter"] = {"selection": selection}
+    at.run()
+    assert not at.exception
+    assert at.session_state["explore_index"] == 1234
+    assert any(c.startswith("test #1234: a ") for c in captions(at))
+    box = {"points": [], "point_indices": [], "box": [{"x": [1.0, 2.0], "y": [-1.0, 0.0]}], "lasso": []}
+    at.session_state["explore_scatter"] = {"selection": box}
+    at.run()
+    assert "decoded at (1.50, -0.50)" in captions(at)
+    # the number inputs stay usable as the fallback
+    next(n for n in at.number_input if n.label == "z₁").set_value(-2.0).run()
+    assert "decoded at (-2.00, -0.50)" in captions(at)
+
+
+@needs_mnist
+def test_explorer_on_a_model_with_more_than_two_latent_dimensions():
+    torch.manual_seed(0)
+    model = VAE(VAEConfig(latent_dim=5, hidden=(32,)))
+    at = start()
+    at.sidebar.file_uploader[0].upload("z5.pt", checkpoint_bytes(model, {"dataset": "mnist"})).run()
+    at.switch_page("app_pages/explore.py").run()
+    assert not at.exception, at.exception
+    assert any("Row d varies latent dimension d" in c.value for c in at.caption)
+    assert not any(n.label == "z₁" for n in at.number_input)  # no 2-D point to type in a 5-D space
+
+
+def test_generate_a_class_grid_with_the_conditional_model():
+    at = start()
+    picker(at).set_value("shipped:mnist_cvae").run()
+    at.switch_page("app_pages/generate.py").run()
+    assert not at.exception
+    next(s for s in at.selectbox if s.label == "Class").set_value(7).run()
+    assert any(c.startswith("48 generated 7s") for c in captions(at))
+    next(s for s in at.slider if s.label == "Rows (h)").set_value(2).run()
+    assert any(c.startswith("16 generated 7s") for c in captions(at))
+    assert any(c.startswith("Rows: classes 0 to 9") for c in captions(at))
+    assert not at.exception
+
+
+def test_resample_draws_new_digits():
+    at = start("app_pages/generate.py")
+    assert at.session_state["generate_seed"] == 0
+    next(b for b in at.button if b.label == "Resample").click().run()
+    assert at.session_state["generate_seed"] == 1 and not at.exception

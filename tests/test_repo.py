@@ -45,3 +45,12 @@ def test_shipped_checkpoint_and_model_card(name):
     assert meta["dataset"] == "mnist" and model.config.image_shape == (1, 28, 28)
     assert model.config.conditional == (name == "mnist_cvae")
     assert meta["classes"] == (list(range(9)) if name == "mnist_no9" else list(range(10)))
+
+
+def test_readme_library_example_runs(tmp_path, monkeypatch):
+    """The README's five-line library example, executed as written (it trains on `digits`)."""
+    readme = (REPO / "README.md").read_text()
+    example = readme.split("### The library in five lines\n```python\n")[1].split("```")[0]
+    monkeypatch.chdir(tmp_path)
+    exec(compile(example, "README.md", "exec"), {})
+    assert (tmp_path / "digits.pt").exists()

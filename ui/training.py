@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import threading
 import time
+import uuid
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -162,7 +163,8 @@ def register_outcome(run: TrainingRun) -> None:
         },
         status=run.status,
     )
-    entry = ModelEntry(f"trained:{number}", name, "trained", model, meta)
+    # ids key caches shared by all sessions, so they must be unique across sessions, not just here
+    entry = ModelEntry(f"trained:{uuid.uuid4().hex[:12]}", name, "trained", model, meta)
     add_session_model(entry)
     run.model_id = entry.id
     run.last_good_state = None  # the model holds the weights now
@@ -190,7 +192,10 @@ def show_last_run(run: TrainingRun) -> None:
     epochs = run.request.settings.epochs
     done = len(run.history)
     if run.status == "finished":
-        st.success(f"Trained {done} epochs. The model is selected in the sidebar and every page now uses it.")
+        st.success(
+            f"Trained {done} epochs on {run.request.train_size:,} images. "
+            "The model is selected in the sidebar and every page now uses it."
+        )
     elif run.status == "stopped":
         kept = "The last completed epoch was kept and selected." if done else run.message
         st.warning(f"Stopped after {done} of {epochs} epochs. {kept}")

@@ -95,3 +95,35 @@ def latent_scatter(
     )
     fig.update_yaxes(scaleanchor="x", scaleratio=1)
     return fig
+
+
+def add_posterior_ellipse(fig: go.Figure, mu: np.ndarray, logvar: np.ndarray, label: str) -> go.Figure:
+    """Draw the encoder's posterior for one image as its μ ± 2σ ellipse (2-D latent spaces)."""
+    sigma = np.exp(0.5 * np.asarray(logvar))
+    t = np.linspace(0, 2 * np.pi, 100)
+    fig.add_trace(
+        go.Scatter(
+            x=mu[0] + 2 * sigma[0] * np.cos(t),
+            y=mu[1] + 2 * sigma[1] * np.sin(t),
+            mode="lines",
+            line={"color": "black", "width": 2},
+            name=f"q(z|x) of {label}: μ ± 2σ",
+            hoverinfo="skip",
+        )
+    )
+    return fig
+
+
+def add_point(fig: go.Figure, z: np.ndarray, label: str) -> go.Figure:
+    """Mark one latent point (the code being decoded) with a star."""
+    fig.add_trace(
+        go.Scatter(
+            x=[z[0]],
+            y=[z[1]],
+            mode="markers",
+            marker={"symbol": "star", "size": 16, "color": "black", "line": {"color": "white", "width": 1}},
+            name=label,
+            hovertemplate="z = (%{x:.2f}, %{y:.2f})<extra></extra>",
+        )
+    )
+    return fig

@@ -8,34 +8,16 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from bench.browser import CHROMIUM, launch_chromium, streamlit_server
 from tests.conftest import MNIST_ROOT, REPO
 
-CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = REPO / "artifacts" / "screenshots"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+VIEWPORT = {"width": 1400, "height": 1900}  # tall: Streamlit's main area scrolls inside the page
 
 
 @pytest.fixture(scope="session")
@@ -49,53 +31,41 @@ def chromium_path() -> Path:
 
 @pytest.fixture(scope="session")
 def app_url(chromium_path) -> Iterator[str]:
-    """Start `streamlit run app.py` on a free port and wait until it answers its health check."""
-    port = _free_port()
-    env = {**os.environ, "VAE_DATA_DIR": str(MNIST_ROOT), "PYTHONUNBUFFERED": "1"}
-    log = (REPO / "artifacts").joinpath("streamlit.log")
-    log.parent.mkdir(exist_ok=True)
-    with log.open("w") as log_file:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-             "--server.port", str(port), "--browser.gatherUsageStats", "false",
-             "--server.fileWatcherType", "none"],
-            cwd=REPO, env=env, stdout=log_file, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-        url = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
-                        break
-                except OSError:
-                    pass
-                if server.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"streamlit did not start; see {log}")
-                time.sleep(0.3)
-            yield url
-        finally:
-            server.terminate()
-            server.wait(timeout=20)
+    env = {"VAE_DATA_DIR": str(MNIST_ROOT), "PYTHONUNBUFFERED": "1"}
+    with streamlit_server(REPO / "artifacts" / "streamlit.log", env) as (url, _):
+        yield url
 
 
 @pytest.fixture(scope="session")
 def browser(chromium_path):
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(chromium_path), args=CHROMIUM_ARGS, headless=True)
+    with sync_playwright() as playwright:
+        browser = launch_chromium(playwright)
         yield browser
         browser.close()
 
 
 @pytest.fixture
-def page(browser, app_url):
-    context = browser.new_context(viewport={"width": 1400, "height": 1900})
-    page = context.new_page()
-    page.set_default_timeout(30_000)
-    yield page
-    context.close()
+def new_page(browser, app_url):
+    """Pages in fresh browser contexts: each one is a separate Streamlit session."""
+    contexts = []
+
+    def make():
+        context = browser.new_context(viewport=VIEWPORT)
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(30_000)
+        return page
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def page(new_page):
+    return new_page()
 
 
 @pytest.fixture(scope="session")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from playwright.sync_api import Page, expect
 
-IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
+from bench.browser import IDLE
 
 
 def wait_idle(page: Page, timeout: float = 60_000) -> None:
@@ -25,6 +25,12 @@ def open_page(page: Page, url: str, link: str, heading: str) -> None:
     page.goto(url)
     wait_idle(page)
     go_to(page, link, heading)
+
+
+def choose(page: Page, label: str, option: str) -> None:
+    """Pick `option` in the selectbox labelled `label`."""
+    page.get_by_test_id("stSelectbox").filter(has_text=label).locator("input").click()
+    page.get_by_role("option", name=option, exact=True).click()
 
 
 def set_number(page: Page, label: str, value: float) -> None:

@@ -3,7 +3,7 @@
 from playwright.sync_api import expect
 
 from tests.conftest import needs_mnist
-from tests.e2e.helpers import assert_no_exception, go_to, open_page, set_number, wait_idle
+from tests.e2e.helpers import assert_no_exception, choose, go_to, open_page, set_number, wait_idle
 
 
 def model_picker(page):
@@ -60,3 +60,25 @@ def test_train_watch_stop_and_use_the_model(page, app_url, screenshots):
     expect(model_picker(page)).to_have_value("mnist-z2-mlp-2 (trained here)")
     assert_no_exception(page)
     page.screenshot(path=screenshots / "home_with_trained_model.png", full_page=True)
+
+
+def test_two_sessions_train_at_once_and_keep_their_own_models(new_page, app_url, screenshots):
+    sessions = {3: new_page(), 4: new_page()}  # latent dimensions make the two models tell-apart
+    for latent_dim, page in sessions.items():
+        open_page(page, app_url, "Train", "Train a VAE")
+        choose(page, "Dataset", "digits")
+        set_number(page, "Latent dimensions", latent_dim)
+        set_number(page, "Epochs", 30)
+    for page in sessions.values():
+        page.get_by_role("button", name="Train", exact=True).click()
+    for latent_dim, page in sessions.items():
+        expect(page.get_by_text("Trained 30 epochs")).to_be_visible(timeout=120_000)
+        wait_idle(page)
+        assert_no_exception(page)
+        # each session numbers its own models from 1 and sees only them
+        expect(model_picker(page)).to_have_value(f"digits-z{latent_dim}-mlp-1 (trained here)")
+        model_picker(page).click()
+        options = page.get_by_role("option").all_inner_texts()
+        page.keyboard.press("Escape")
+        assert options == ["mnist_z2", "mnist_cvae", "mnist_no9", f"digits-z{latent_dim}-mlp-1 (trained here)"]
+        page.screenshot(path=screenshots / f"concurrent_session_z{latent_dim}.png", full_page=True)

@@ -1,0 +1,132 @@
+"""Latent explorer: where the test digits land, what each point of the space decodes to."""
+
+import numpy as np
+import streamlit as st
+import torch
+
+from ui.data import encoded_test_set, test_set
+from ui.images import show_grid
+from ui.latent import clustering_score, decode_point, selection_target
+from ui.models import current_model
+from vae.data import CLASS_NAMES, DatasetNotFoundError, to_float
+from vae.latent import interpolate, manifold, pca_2d, prior_grid, traversal
+from vae.plots import add_point, add_posterior_ellipse, latent_scatter
+
+st.title("Latent explorer")
+entry = current_model()
+model, cfg = entry.model, entry.model.config
+try:
+    images, labels, dataset = test_set(entry)
+except (LookupError, DatasetNotFoundError) as err:
+    st.error(str(err))
+    st.stop()
+mu, logvar = encoded_test_set(entry.id, entry)
+names = CLASS_NAMES[dataset]
+two_d = cfg.latent_dim == 2
+
+st.caption(
+    f"Every dot is one of the {len(images):,} test images, placed at the mean of the code the encoder gives it. "
+    + ("Drag a box or click a dot to decode that place." if two_d else "")
+)
+decode_class = None
+if cfg.conditional:
+    decode_class = st.selectbox(
+        "Decode as class",
+        range(cfg.num_classes),
+        format_func=lambda c: names[c],
+        help="A conditional model's code holds the *style*; the class comes from this choice.",
+    )
+st.caption(
+    f"Clustering quality: k-means with k={len(np.unique(labels))} on the latent means, scored against the true "
+    f"labels: **NMI = {clustering_score(entry.id, mu, labels.numpy()):.2f}** (1 = clusters are the classes)."
+)
+
+# --- the scatter (2-D space or a PCA view of it) and what was chosen in it -------------------
+if two_d:
+    points, axis_titles, title = mu, ("z₁", "z₂"), "Latent means of the test set"
+else:
+    projection = pca_2d(torch.from_numpy(mu))
+    points = projection.points.numpy()
+    axis_titles = ("PC 1", "PC 2")
+    pc1, pc2 = projection.explained
+    title = f"PCA projection of {cfg.latent_dim}-D latent means (PC 1: {pc1:.0%}, PC 2: {pc2:.0%} of the variance)"
+
+index_key, z_keys = "explore_index", ("explore_z1", "explore_z2")
+st.session_state.setdefault(index_key, 0)
+for key, value in zip(z_keys, mu[st.session_state[index_key]], strict=False):
+    st.session_state.setdefault(key, float(value))
+
+scatter_col, grid_col = st.columns([3, 2])
+with scatter_col:
+    fig = latent_scatter(points, labels.numpy(), names, title=title, axis_titles=axis_titles)
+    chosen = st.session_state[index_key]
+    if two_d:
+        add_posterior_ellipse(fig, mu[chosen], logvar[chosen], f"#{chosen}")
+        add_point(fig, np.array([st.session_state[k] for k in z_keys]), "decoded point")
+    fig.update_layout(height=520, dragmode="select" if two_d else "zoom")
+    event = st.plotly_chart(fig, on_select="rerun", selection_mode=("points", "box"), key="explore_scatter")
+    target = selection_target(event, "explore_last_selection")
+    if target is not None:  # a new selection: it moves the chosen digit and/or the decoded point
+        index, z = target
+        if index is not None:
+            st.session_state[index_key] = index
+            z = mu[index] if two_d else None
+        if z is not None and two_d:
+            st.session_state[z_keys[0]], st.session_state[z_keys[1]] = float(z[0]), float(z[1])
+        st.rerun()
+
+with grid_col:
+    if two_d:
+        st.markdown("**The decoded manifold**")
+        n = st.slider("Grid size n", 5, 30, 15, help="n × n codes decoded into one picture")
+        low, high = st.slider(
+            "Prior quantile range", 0.01, 0.99, (0.05, 0.95), step=0.01,
+            help="The grid is even in probability: Normal.icdf of evenly spaced quantiles, as in the Keras lab.",
+        )  # fmt: skip
+        axis, _ = prior_grid(n, low, high)
+        show_grid(
+            manifold(model, n, low, high, y=decode_class),
+            nrow=n,
+            target_px=max(12, 480 // n),
+            caption=f"z₁ from {axis[0]:.2f} (left) to {axis[-1]:.2f} (right); z₂ from {axis[-1]:.2f} (top) down.",
+        )
+    else:
+        st.markdown(f"**Traversal around test digit #{st.session_state[index_key]}**")
+        values = torch.linspace(-3, 3, 9)
+        dims = list(range(min(cfg.latent_dim, 10)))
+        z0 = torch.from_numpy(mu[st.session_state[index_key]])
+        show_grid(traversal(model, z0, values, dims, y=decode_class), nrow=len(values), target_px=40)
+        st.caption(f"Row d varies latent dimension d from −3 to 3; the others stay at the digit's code. Rows: {dims}.")
+
+# --- one digit: original, reconstruction, and the decoded point ------------------------------
+st.subheader("Point at the latent space")
+controls, pictures = st.columns([1, 2])
+with controls:
+    st.number_input("Test digit #", 0, len(images) - 1, key=index_key, help="Or click a dot in the scatter")
+    if two_d:
+        st.number_input("z₁", -5.0, 5.0, step=0.1, key=z_keys[0], format="%.2f")
+        st.number_input("z₂", -5.0, 5.0, step=0.1, key=z_keys[1], format="%.2f")
+index = st.session_state[index_key]
+x = to_float(images[index : index + 1])
+y_true = labels[index : index + 1] if cfg.conditional else None
+with pictures:
+    columns = st.columns(3 if two_d else 2)
+    columns[0].image(x[0, 0].numpy(), caption=f"test #{index}: a {names[labels[index]]}", width=140, clamp=True)
+    columns[1].image(model.reconstruct(x, y_true)[0, 0].numpy(), caption="its reconstruction", width=140, clamp=True)
+    if two_d:
+        z = [st.session_state[k] for k in z_keys]
+        columns[2].image(
+            decode_point(model, z, decode_class), caption=f"decoded at ({z[0]:.2f}, {z[1]:.2f})", width=140
+        )
+
+# --- interpolation -----------------------------------------------------------------------------
+st.subheader("Interpolate between two test digits")
+a_col, b_col, k_col = st.columns(3)
+start = a_col.number_input("From test digit #", 0, len(images) - 1, value=index)
+end = b_col.number_input("To test digit #", 0, len(images) - 1, value=min(index + 1, len(images) - 1))
+steps = k_col.slider("Frames", 3, 15, 10)
+show_grid(
+    interpolate(model, torch.from_numpy(mu[start]), torch.from_numpy(mu[end]), steps, y=decode_class),
+    nrow=steps,
+    caption=f"A straight line in latent space: #{start} (a {names[labels[start]]}) → #{end} (a {names[labels[end]]}).",
+)

@@ -1,0 +1,91 @@
+"""Generate: new digits from the prior — of a chosen class for a conditional model."""
+
+import streamlit as st
+
+from ui.data import test_set
+from ui.images import png_bytes, show_grid
+from ui.models import current_model
+from vae.data import CLASS_NAMES, DatasetNotFoundError, to_float
+from vae.generation import class_table, sample_grid, samples_like
+
+st.title("Generate")
+entry = current_model()
+model, cfg = entry.model, entry.model.config
+class_names = CLASS_NAMES.get(entry.meta.get("dataset", "mnist"), CLASS_NAMES["mnist"])
+
+st.caption(
+    "Each image is the decoder's output for a random code drawn from the prior N(0, I). "
+    "**Temperature** scales that draw: below 1 gives safer, more typical digits, above 1 wilder ones."
+)
+settings = st.columns(4)
+temperature = settings[0].slider("Temperature", 0.0, 2.0, 1.0, step=0.1)
+if "generate_seed" not in st.session_state:
+    st.session_state.generate_seed = 0
+if settings[3].button("Resample", icon=":material/casino:", help="New random codes"):
+    st.session_state.generate_seed += 1
+seed = settings[1].number_input("Seed", 0, 2**31 - 1, key="generate_seed")
+
+
+def offer_download(images, nrow: int, name: str) -> None:
+    st.download_button(
+        "Download as PNG",
+        data=lambda: png_bytes(images, nrow),
+        file_name=f"{entry.name}_{name}.png",
+        mime="image/png",
+        on_click="ignore",
+        icon=":material/download:",
+    )
+
+
+if cfg.conditional:
+    tab_class, tab_table = st.tabs(["One class", "All classes"])
+    with tab_class:
+        controls = st.columns(3)
+        digit = controls[0].selectbox("Class", range(cfg.num_classes), format_func=lambda c: class_names[c])
+        rows = controls[1].slider("Rows (h)", 1, 12, 6)
+        cols = controls[2].slider("Columns (w)", 1, 12, 8)
+        images = sample_grid(model, rows, cols, y=digit, temperature=temperature, seed=seed)
+        show_grid(
+            images, nrow=cols, caption=f"{rows * cols} generated {class_names[digit]}s (temperature {temperature:g})"
+        )
+        offer_download(images, cols, f"class{digit}")
+    with tab_table:
+        n_cols = st.slider("Columns", 2, 12, 8, help="Each column is one random code, decoded as every class")
+        images = class_table(model, n_cols, temperature=temperature, seed=seed)
+        show_grid(
+            images,
+            nrow=n_cols,
+            caption="Rows: classes 0 to 9. Columns: one shared code z each, so a column keeps its style "
+            "(slant, thickness) while the label changes the digit.",
+        )
+        offer_download(images, n_cols, "all_classes")
+else:
+    tab_prior, tab_like = st.tabs(["From the prior", "Like this digit"])
+    with tab_prior:
+        controls = st.columns(2)
+        rows = controls[0].slider("Rows", 1, 12, 8)
+        cols = controls[1].slider("Columns", 1, 12, 10)
+        images = sample_grid(model, rows, cols, temperature=temperature, seed=seed)
+        show_grid(images, nrow=cols, caption=f"{rows * cols} samples from the prior (temperature {temperature:g})")
+        offer_download(images, cols, "prior")
+        st.caption("An unconditional model picks the digit itself: the class is wherever z happens to land.")
+    with tab_like:
+        try:
+            test_images, test_labels, dataset = test_set(entry)
+        except (LookupError, DatasetNotFoundError) as err:
+            st.error(str(err))
+            st.stop()
+        controls = st.columns(3)
+        names = CLASS_NAMES[dataset]
+        digit = controls[0].selectbox("Class", range(10), format_func=lambda c: names[c], key="like_class")
+        of_class = (test_labels == digit).nonzero().flatten()
+        pick = controls[1].number_input(f"Which {names[digit]} (of {len(of_class)})", 0, len(of_class) - 1, 0)
+        spread = controls[2].slider("Spread", 0.0, 3.0, 1.0, step=0.1, help="1 = the encoder's own uncertainty")
+        index = int(of_class[pick])
+        x = to_float(test_images[index : index + 1])
+        original, generated = st.columns([1, 5])
+        original.image(x[0, 0].numpy(), caption=f"test #{index}", width=112, clamp=True)
+        images = samples_like(model, x, n=40, spread=spread, seed=seed)
+        with generated:
+            show_grid(images, nrow=10, caption="Codes drawn around this digit's posterior q(z|x), decoded")
+            offer_download(images, 10, f"like_{index}")
