@@ -13,6 +13,7 @@ pages = st.navigation(
         st.Page("app_pages/train.py", title="Train", icon=":material/model_training:"),
         st.Page("app_pages/explore.py", title="Latent explorer", icon=":material/scatter_plot:"),
         st.Page("app_pages/generate.py", title="Generate", icon=":material/auto_awesome:"),
+        st.Page("app_pages/anomaly.py", title="Anomaly lab", icon=":material/troubleshoot:"),
     ]
 )
 settle_interrupted_run()

@@ -17,11 +17,11 @@ st.caption(
     "Each image is the decoder's output for a random code drawn from the prior N(0, I). "
     "**Temperature** scales that draw: below 1 gives safer, more typical digits, above 1 wilder ones."
 )
-settings = st.columns(4)
+settings = st.columns([2, 1, 1], vertical_alignment="bottom")
 temperature = settings[0].slider("Temperature", 0.0, 2.0, 1.0, step=0.1)
 if "generate_seed" not in st.session_state:
     st.session_state.generate_seed = 0
-if settings[3].button("Resample", icon=":material/casino:", help="New random codes"):
+if settings[2].button("Resample", icon=":material/casino:", help="New random codes"):
     st.session_state.generate_seed += 1
 seed = settings[1].number_input("Seed", 0, 2**31 - 1, key="generate_seed")
 

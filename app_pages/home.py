@@ -25,6 +25,9 @@ st.markdown(
   pick, watch one digit morph into another, and (for a 2-D code) the whole decoded manifold.
 - **Generate** — new digits from random codes; with a conditional model, digits of the class you
   choose, or every class in the same handwriting.
+- **Anomaly lab** — score the whole test set, move the threshold and watch the classification report,
+  confusion matrix and ROC curve follow; draw a digit (or upload a photo) and see whether the model
+  calls it an anomaly, and why.
 - Choose a model in the **sidebar**: the shipped ones start instantly; you can also upload a checkpoint
   or download the one in use.
 """

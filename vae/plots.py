@@ -127,3 +127,81 @@ def add_point(fig: go.Figure, z: np.ndarray, label: str) -> go.Figure:
         )
     )
     return fig
+
+
+GROUP_COLOURS = {"normal": "#1f77b4", "anomaly": "#d62728", "noise": "#7f7f7f"}
+
+
+def score_histogram(
+    scores: np.ndarray, groups: np.ndarray, threshold: float, probe: float | None = None, title: str = ""
+) -> go.Figure:
+    """Score distributions per group (normal / anomaly / noise), the threshold, and a probe score."""
+    fig = go.Figure()
+    finite = scores[np.isfinite(scores)]
+    high = np.quantile(finite, 0.995) if len(finite) else 1.0
+    for group in ("normal", "anomaly", "noise"):
+        values = scores[groups == group]
+        if len(values):
+            fig.add_trace(
+                go.Histogram(
+                    x=np.clip(values, None, high), name=f"{group} ({len(values):,})", opacity=0.6,
+                    marker_color=GROUP_COLOURS[group], histnorm="probability density", nbinsx=80,
+                )
+            )  # fmt: skip
+    fig.add_vline(x=threshold, line={"color": "black", "dash": "dash"}, annotation_text="threshold")
+    if probe is not None:
+        fig.add_vline(x=min(probe, high), line={"color": "#2ca02c", "width": 3}, annotation_text="your digit")
+    fig.update_layout(
+        barmode="overlay", title=title, xaxis_title="anomaly score (nats; higher = more anomalous)",
+        yaxis_title="density", height=320, margin={"l": 10, "r": 10, "t": 40, "b": 10},
+        legend={"orientation": "h", "y": 1.12},
+    )  # fmt: skip
+    return fig
+
+
+def roc_pr_figure(
+    fpr: np.ndarray, tpr: np.ndarray, auroc: float, precision: np.ndarray, recall: np.ndarray, ap: float,
+    point_fpr: float, point_tpr: float, point_precision: float,
+) -> go.Figure:  # fmt: skip
+    """ROC and precision-recall curves side by side, with the current operating point marked."""
+    fig = make_subplots(rows=1, cols=2, subplot_titles=(f"ROC (AUROC {auroc:.3f})", f"Precision-recall (AP {ap:.3f})"))
+    fig.add_trace(go.Scatter(x=fpr, y=tpr, mode="lines", name="ROC", line={"color": "#1f77b4"}), 1, 1)
+    fig.add_trace(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", line={"dash": "dot", "color": "#aaa"}), 1, 1)
+    fig.add_trace(go.Scatter(x=recall, y=precision, mode="lines", name="PR", line={"color": "#9467bd"}), 1, 2)
+    marker = {"size": 13, "color": "black", "symbol": "x"}
+    fig.add_trace(go.Scatter(x=[point_fpr], y=[point_tpr], mode="markers", marker=marker, name="threshold"), 1, 1)
+    fig.add_trace(go.Scatter(x=[point_tpr], y=[point_precision], mode="markers", marker=marker), 1, 2)
+    fig.update_xaxes(title_text="false positive rate", range=[0, 1], row=1, col=1)
+    fig.update_yaxes(title_text="true positive rate", range=[0, 1.02], row=1, col=1)
+    fig.update_xaxes(title_text="recall", range=[0, 1], row=1, col=2)
+    fig.update_yaxes(title_text="precision", range=[0, 1.02], row=1, col=2)
+    fig.update_layout(height=340, showlegend=False, margin={"l": 10, "r": 10, "t": 40, "b": 10})
+    return fig
+
+
+def confusion_figure(confusion: np.ndarray) -> go.Figure:
+    """2×2 confusion matrix with counts: rows are the truth, columns the prediction."""
+    names = ["normal", "anomaly"]
+    fig = go.Figure(
+        go.Heatmap(
+            z=confusion, x=[f"predicted {n}" for n in names], y=[f"truly {n}" for n in names],
+            text=confusion, texttemplate="%{text:,}", colorscale="Blues", showscale=False,
+        )
+    )  # fmt: skip
+    fig.update_yaxes(autorange="reversed")
+    fig.update_layout(height=260, margin={"l": 10, "r": 10, "t": 10, "b": 10})
+    return fig
+
+
+def class_score_bars(scores: Sequence[float], class_names: Sequence[str], threshold: float | None = None) -> go.Figure:
+    """A conditional model's score for one image under every class (lowest = best explanation)."""
+    best = int(np.argmin(scores))  # the class that explains the image best
+    colours = ["#2ca02c" if i == best else "#9aa5b1" for i in range(len(scores))]
+    fig = go.Figure(go.Bar(x=list(class_names), y=list(scores), marker_color=colours))
+    if threshold is not None:
+        fig.add_hline(y=threshold, line={"color": "black", "dash": "dash"})
+    fig.update_xaxes(type="category")
+    fig.update_layout(
+        height=240, xaxis_title="tested as class", yaxis_title="score", margin={"l": 10, "r": 10, "t": 10, "b": 10}
+    )
+    return fig

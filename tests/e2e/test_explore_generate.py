@@ -5,7 +5,7 @@ import re
 from playwright.sync_api import expect
 
 from tests.conftest import needs_mnist
-from tests.e2e.helpers import assert_no_exception, open_page, wait_idle
+from tests.e2e.helpers import assert_no_exception, choose, go_to, open_page, wait_idle
 
 
 @needs_mnist
@@ -27,3 +27,18 @@ def test_box_selection_decodes_the_box_centre(page, app_url, screenshots):
     wait_idle(page)
     assert_no_exception(page)
     page.screenshot(path=screenshots / "explore_box_selected.png", full_page=True)
+
+
+def test_generate_digits_of_a_chosen_class(page, app_url, screenshots):
+    page.goto(app_url)
+    wait_idle(page)
+    choose(page, "Model", "mnist_cvae")
+    wait_idle(page)
+    go_to(page, "Generate", "Generate")
+    choose(page, "Class", "3")
+    expect(page.get_by_text("48 generated 3s")).to_be_visible()
+    assert_no_exception(page)
+    page.screenshot(path=screenshots / "generate_class.png", full_page=True)
+    page.get_by_role("tab", name="All classes").click()
+    expect(page.get_by_text("Rows: classes 0 to 9")).to_be_visible()
+    page.screenshot(path=screenshots / "generate_all_classes.png", full_page=True)

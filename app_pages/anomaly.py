@@ -1,0 +1,177 @@
+"""Anomaly lab: score the test set under a protocol, tune the threshold live, test your own digit."""
+
+import numpy as np
+import plotly.express as px
+import streamlit as st
+from streamlit_drawable_canvas import st_canvas
+
+from ui.anomaly import NOISE_IMAGES, Probe, score_probe, scored_protocol
+from ui.data import dataset_of, encoded_test_set, test_set
+from ui.models import current_model
+from vae.anomaly import METHODS, curves, operating_point, quantile_threshold
+from vae.data import CLASS_NAMES, DatasetNotFoundError
+from vae.plots import add_point, class_score_bars, confusion_figure, latent_scatter, roc_pr_figure, score_histogram
+from vae.preprocess import BlankImageError, UnreadableImageError, drawing_to_mnist, read_image
+
+st.title("Anomaly lab")
+entry = current_model()
+model, cfg = entry.model, entry.model.config
+dataset = dataset_of(entry)
+if dataset is None:
+    st.error("This model's metadata names no dataset and its image size matches none: there is no test set to score.")
+    st.stop()
+names = CLASS_NAMES[dataset]
+trained_on = sorted(entry.meta.get("classes", range(10)))
+
+st.markdown(
+    "A VAE explains the kind of images it was trained on well. The **anomaly score** says how badly it "
+    "explains an image (in nats: higher = stranger). An image is flagged when its score exceeds a "
+    "**threshold** set from *normal* images the model is not evaluated on."
+)
+
+# --- protocol -----------------------------------------------------------------------------------
+setup = st.columns([2, 2, 1])
+reference_class = None
+if cfg.conditional:
+    protocol = setup[0].radio("Protocol", ["Class-conditional"], help="Every test image is asked: are you a c?")
+    reference_class = setup[1].selectbox("Reference class c", range(cfg.num_classes), format_func=lambda c: names[c])
+    normal = [reference_class]
+    noise = False
+else:
+    options = ["Novelty (classes the model never saw)", "Choose the normal classes"]
+    if len(trained_on) == 10:
+        options = options[1:]  # trained on every class: there is nothing it never saw
+    protocol = setup[0].radio("Protocol", options)
+    if protocol.startswith("Novelty"):
+        normal = trained_on
+        setup[1].markdown(f"Normal: {', '.join(names[c] for c in normal)}  \nAnomalies: the other classes")
+    else:
+        normal = setup[1].multiselect(
+            "Normal classes", range(10), default=[c for c in range(10) if c != 9], format_func=lambda c: names[c]
+        )
+    noise = setup[2].checkbox(f"Add {NOISE_IMAGES:,} noise images", help="Uniform random pixels, as in the Keras lab")
+method = st.radio(
+    "Score",
+    list(METHODS),
+    format_func=lambda m: METHODS[m],
+    horizontal=True,
+    help="The importance-sampled score (K=50) is the tightest and about 50× slower to compute.",
+)
+if not normal or len(normal) == 10:
+    st.error("Choose at least one normal class and leave at least one class as the anomalies.")
+    st.stop()
+try:
+    scored = scored_protocol(entry.id, entry, tuple(normal), reference_class, method, noise, 50)
+except DatasetNotFoundError as err:
+    st.error(str(err))
+    st.stop()
+quality = curves(scored)
+
+# --- your own digit -------------------------------------------------------------------------------
+st.subheader("Draw a digit, or upload a photo of one")
+draw_col, result_col = st.columns([1, 2])
+probe: Probe | None = None
+with draw_col:
+    st.session_state.setdefault("canvas_version", 0)
+    canvas = st_canvas(
+        stroke_width=20, stroke_color="#FFFFFF", background_color="#000000", width=280, height=280,
+        drawing_mode="freedraw", return_image_data=True, key=f"canvas_{st.session_state.canvas_version}",
+    )  # fmt: skip
+    if st.button("Clear", icon=":material/ink_eraser:"):
+        st.session_state.canvas_version += 1
+        st.rerun()
+    upload = st.file_uploader("…or upload an image", type=["png", "jpg", "jpeg", "gif", "bmp", "webp", "tif", "tiff"])
+with result_col:
+    source = None
+    try:
+        if upload is not None:
+            source = read_image(upload.getvalue())
+        elif canvas.image_data is not None:
+            source = canvas.image_data
+        if source is not None:
+            probe = score_probe(entry, drawing_to_mnist(source), reference_class, method, 50)
+    except BlankImageError:
+        st.info("Nothing drawn yet: draw a digit in the black square (white ink), or upload a photo.")
+    except UnreadableImageError as err:
+        st.error(str(err))
+    if probe is not None:
+        pictures = st.columns(3)
+        pictures[0].image(probe.image[0, 0].numpy(), caption="what the model sees", width=140, clamp=True)
+        pictures[1].image(probe.reconstruction[0, 0].numpy(), caption="its reconstruction", width=140, clamp=True)
+        heat = px.imshow(probe.error, color_continuous_scale="Reds", zmin=0, zmax=max(0.05, float(probe.error.max())))
+        heat.update_layout(height=170, width=170, margin={"l": 0, "r": 0, "t": 0, "b": 0}, coloraxis_showscale=False)
+        heat.update_xaxes(visible=False)
+        heat.update_yaxes(visible=False)
+        pictures[2].plotly_chart(heat, key="probe_error", config={"displayModeBar": False})
+        pictures[2].caption("where they differ (squared error)")
+        if probe.class_scores is not None:
+            guess = int(np.argmin(probe.class_scores))
+            st.markdown(f"Scored under every class, the model explains it best as a **{names[guess]}**:")
+            st.plotly_chart(class_score_bars(probe.class_scores, names), key="probe_classes")
+        elif cfg.latent_dim == 2:
+            mu, _ = encoded_test_set(entry.id, entry)
+            _, labels, _ = test_set(entry)
+            fig = latent_scatter(mu[:3000], labels[:3000].numpy(), names, title="Where your digit lands", marker_size=3)
+            add_point(fig, probe.mu, "your digit")
+            fig.update_layout(height=330, showlegend=False)
+            st.plotly_chart(fig, key="probe_latent")
+
+
+# --- live threshold: only this part reruns when the slider moves -----------------------------
+@st.fragment
+def live_threshold(probe_score: float | None) -> None:
+    st.subheader("Threshold")
+    q = st.slider(
+        "Quantile q of the normal calibration scores",
+        0.80, 0.999, 0.95, step=0.001, format="%.3f", key="anomaly_q",
+        help="q = 0.95 flags the 5% strangest *normal* images too: 1 − q is the false-alarm budget you accept.",
+    )  # fmt: skip
+    threshold = quantile_threshold(scored.calibration, q)
+    op = operating_point(scored, threshold)
+    st.caption(
+        f"Threshold = {threshold:.1f} nats: the score that {q:.1%} of {len(scored.calibration):,} held-out normal "
+        f"images stay below. Expected false-alarm rate {1 - q:.1%}; measured on the evaluated normal images "
+        f"{op.false_positive_rate:.1%}. Anomalies caught: {op.true_positive_rate:.1%}."
+    )
+    if probe_score is not None:
+        flagged = probe_score > threshold
+        verdict = "an **anomaly**" if flagged else "**normal**"
+        (st.error if flagged else st.success)(
+            f"Your digit scores {probe_score:.1f} (threshold {threshold:.1f}): {verdict} at q = {q:.3f}."
+        )
+    st.plotly_chart(
+        score_histogram(scored.scores, scored.groups, threshold, probe_score, title=scored.description),
+        key="anomaly_histogram",
+    )
+    report_col, confusion_col = st.columns([3, 2])
+    with report_col:
+        st.markdown("**Classification report** (evaluated images)")
+        rows = {
+            name: {k: op.report[name][k] for k in ("precision", "recall", "f1-score", "support")}
+            for name in ("normal", "anomaly", "macro avg", "weighted avg")
+        }
+        st.dataframe(
+            {
+                "": list(rows),
+                **{k: [r[k] for r in rows.values()] for k in ("precision", "recall", "f1-score", "support")},
+            },
+            hide_index=True,
+            column_config={
+                k: st.column_config.NumberColumn(format="%.3f") for k in ("precision", "recall", "f1-score")
+            },
+        )
+        st.caption(f"Accuracy {op.report['accuracy']:.3f}")
+    with confusion_col:
+        st.markdown("**Confusion matrix**")
+        st.plotly_chart(confusion_figure(op.confusion), key="anomaly_confusion")
+    precision = op.report["anomaly"]["precision"]
+    st.plotly_chart(
+        roc_pr_figure(
+            quality.fpr, quality.tpr, quality.auroc, quality.precision, quality.recall, quality.average_precision,
+            op.false_positive_rate, op.true_positive_rate, precision,
+        ),
+        key="anomaly_curves",
+    )  # fmt: skip
+
+
+live_threshold(probe.score if probe is not None else None)

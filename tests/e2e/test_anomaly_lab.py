@@ -1,0 +1,53 @@
+"""The anomaly lab in a real browser: draw a digit, get a verdict; move the slider, the report follows."""
+
+import re
+
+from playwright.sync_api import expect
+
+from tests.conftest import needs_mnist
+from tests.e2e.helpers import assert_no_exception, choose, go_to, wait_idle
+
+
+def draw_seven(page) -> None:
+    canvas = page.locator("canvas.upper-canvas")  # fabric.js draws on this one (st.dataframe has canvases too)
+    canvas.scroll_into_view_if_needed()
+    box = canvas.bounding_box()
+    x, y = box["x"], box["y"]
+    page.mouse.move(x + 60, y + 60)
+    page.mouse.down()
+    for px, py in [(140, 60), (210, 60), (180, 130), (150, 200), (130, 240)]:
+        page.mouse.move(x + px, y + py, steps=10)
+    page.mouse.up()
+
+
+@needs_mnist
+def test_draw_a_digit_and_tune_the_threshold(page, app_url, screenshots):
+    page.goto(app_url)
+    wait_idle(page)
+    choose(page, "Model", "mnist_cvae")
+    wait_idle(page)
+    go_to(page, "Anomaly lab", "Anomaly lab")
+    choose(page, "Reference class c", "7")
+    wait_idle(page)
+    assert_no_exception(page)
+
+    draw_seven(page)
+    verdict = page.get_by_text(re.compile(r"Your digit scores"))
+    expect(verdict).to_be_visible(timeout=30_000)
+    expect(page.get_by_text("its reconstruction")).to_be_visible()
+    expect(page.get_by_text(re.compile(r"explains it best as a"))).to_be_visible()
+    wait_idle(page)
+    assert_no_exception(page)
+    page.screenshot(path=screenshots / "anomaly_drawn.png", full_page=True)
+
+    caption = page.get_by_text(re.compile(r"^Threshold = "))
+    before = caption.inner_text()
+    slider = page.get_by_role("slider")
+    slider.focus()
+    for _ in range(40):
+        page.keyboard.press("ArrowRight")  # q from 0.950 to 0.990
+    expect(caption).not_to_have_text(before, timeout=30_000)
+    expect(page.get_by_text("Threshold = ", exact=False)).to_contain_text("99.0%")
+    wait_idle(page)
+    assert_no_exception(page)
+    page.screenshot(path=screenshots / "anomaly_threshold_moved.png", full_page=True)

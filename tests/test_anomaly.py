@@ -1,0 +1,96 @@
+import numpy as np
+import pytest
+import torch
+
+from vae.anomaly import (
+    METHODS,
+    ScoredSet,
+    anomaly_scores,
+    curves,
+    noise_images,
+    operating_point,
+    quantile_threshold,
+    score_protocol,
+)
+from vae.data import load_dataset, to_float
+from vae.models import VAE, VAEConfig
+from vae.training import TrainSettings, train
+
+
+@pytest.fixture(scope="module")
+def digits_model():
+    """A small VAE really trained on scikit-learn's digits, and the digits test split."""
+    x, y = load_dataset("digits", train=True)
+    torch.manual_seed(0)
+    model = VAE(VAEConfig(image_shape=(1, 8, 8), latent_dim=4, hidden=(64,)))
+    for _ in train(model, x, y, TrainSettings(epochs=30, batch_size=64, lr=3e-3)):
+        pass
+    return model, *load_dataset("digits", train=False)
+
+
+@pytest.mark.parametrize("method", list(METHODS))
+def test_digits_score_lower_than_noise(digits_model, method):
+    model, images, _ = digits_model
+    digits = anomaly_scores(model, to_float(images[:100]), method=method, k=20)
+    noise = anomaly_scores(model, noise_images(100, (1, 8, 8)), method=method, k=20)
+    assert digits.shape == noise.shape == (100,)
+    assert torch.isfinite(digits).all()
+    assert digits.max() < noise.min()  # every real digit looks more normal than every noise image
+
+
+def test_scores_are_reproducible_and_methods_checked(digits_model):
+    model, images, _ = digits_model
+    x = to_float(images[:20])
+    torch.testing.assert_close(anomaly_scores(model, x, method="elbo"), anomaly_scores(model, x, method="elbo"))
+    with pytest.raises(ValueError, match="unknown method"):
+        anomaly_scores(model, x, method="vibes")
+
+
+def test_conditional_scores_need_the_tested_class():
+    model = VAE(VAEConfig(image_shape=(1, 8, 8), hidden=(8,), num_classes=10)).eval()
+    x = torch.rand(3, 1, 8, 8)
+    assert anomaly_scores(model, x, y=4).shape == (3,)
+    with pytest.raises(ValueError, match="reference class"):
+        score_protocol(model, torch.zeros(4, 1, 8, 8, dtype=torch.uint8), torch.tensor([0, 0, 1, 1]), [0])
+
+
+def test_quantile_threshold_arithmetic():
+    calibration = np.arange(101, dtype=float)  # 0..100
+    assert quantile_threshold(calibration, 0.9) == pytest.approx(90.0)
+    assert quantile_threshold(calibration, 0.995) == pytest.approx(99.5)
+    for bad in (0.0, 1.0, 1.5):
+        with pytest.raises(ValueError):
+            quantile_threshold(calibration, bad)
+    # the quantile is a false-alarm budget: about 1 − q of fresh normal scores exceed it
+    rng = np.random.default_rng(0)
+    threshold = quantile_threshold(rng.normal(size=20_000), 0.95)
+    assert np.mean(rng.normal(size=20_000) > threshold) == pytest.approx(0.05, abs=0.006)
+
+
+def test_operating_point_counts():
+    scored = ScoredSet(
+        calibration=np.array([0.0]),
+        scores=np.array([1.0, 2.0, 3.0, 4.0, 5.0, 6.0]),
+        is_anomaly=np.array([False, False, False, True, True, True]),
+        groups=np.array(["normal"] * 3 + ["anomaly"] * 3),
+        labels=np.zeros(6, dtype=int),
+        description="",
+    )
+    op = operating_point(scored, 2.5)  # flags 3, 4, 5, 6
+    assert op.confusion.tolist() == [[2, 1], [0, 3]]
+    assert op.false_positive_rate == pytest.approx(1 / 3) and op.true_positive_rate == 1.0
+    assert op.report["anomaly"]["precision"] == pytest.approx(0.75)
+    assert op.report["normal"]["recall"] == pytest.approx(2 / 3)
+    assert curves(scored).auroc == 1.0 and curves(scored).average_precision == 1.0
+
+
+def test_protocol_keeps_calibration_images_out_of_the_evaluation(digits_model):
+    model, images, labels = digits_model
+    scored = score_protocol(model, images, labels, normal_classes=[0, 1, 2], noise=25)
+    n_normal = int(torch.isin(labels, torch.tensor([0, 1, 2])).sum())
+    assert len(scored.calibration) + (scored.groups == "normal").sum() == n_normal
+    assert (scored.groups == "anomaly").sum() == len(labels) - n_normal
+    assert (scored.groups == "noise").sum() == 25 and (scored.labels[scored.groups == "noise"] == -1).all()
+    assert scored.is_anomaly.sum() == len(labels) - n_normal + 25
+    with pytest.raises(ValueError, match="both normal and anomalous"):
+        score_protocol(model, images, labels, normal_classes=list(range(10)))

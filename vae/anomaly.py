@@ -1,0 +1,203 @@
+"""Anomaly detection with a VAE: scores, protocols, quantile thresholds and their metrics.
+
+A VAE trained on "normal" images explains them well; an image unlike them gets a poor score.
+The threshold is a quantile q of the scores of held-out *normal* images (calibration), so
+1 − q is the false-alarm rate you accept on normal data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import torch
+from sklearn.metrics import (
+    average_precision_score,
+    classification_report,
+    confusion_matrix,
+    precision_recall_curve,
+    roc_auc_score,
+    roc_curve,
+)
+
+from vae.data import to_float
+from vae.losses import elbo_terms, importance_sampled_log_likelihood, reconstruction_nll
+from vae.models import VAE
+
+Method = Literal["elbo", "recon", "iwae"]
+METHODS: dict[str, str] = {
+    "elbo": "negative ELBO (reconstruction + KL)",
+    "recon": "reconstruction error of the posterior mean",
+    "iwae": "importance-sampled negative log-likelihood",
+}
+
+
+@torch.no_grad()
+def anomaly_scores(
+    model: VAE,
+    x: torch.Tensor,
+    y: torch.Tensor | int | None = None,
+    method: Method = "elbo",
+    k: int = 50,
+    batch_size: int = 500,
+    seed: int = 0,
+) -> torch.Tensor:
+    """Score float images [N, C, H, W] in [0, 1] → [N] in nats, higher = more anomalous.
+
+    - "recon": −log p(x | z = μ(x)), the reconstruction error of the posterior mean;
+    - "elbo": the negative ELBO (one z sample; reconstruction + KL);
+    - "iwae": −log p(x) estimated with `k` importance samples (tighter, k times slower).
+    For a conditional model `y` is the class each image is tested against.
+    """
+    if method not in METHODS:
+        raise ValueError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
+    if model.config.conditional and y is not None:
+        y = torch.as_tensor(y, dtype=torch.long).reshape(-1).expand(len(x))
+    generator = torch.Generator().manual_seed(seed)
+    scores = []
+    with torch.random.fork_rng():
+        torch.manual_seed(seed)
+        for start in range(0, len(x), batch_size):
+            xb = x[start : start + batch_size]
+            yb = None if y is None else y[start : start + batch_size]
+            if method == "recon":
+                mu, _ = model.encode(xb, yb)
+                scores.append(reconstruction_nll(model, model.decode_logits(mu, yb), xb))
+            elif method == "elbo":
+                scores.append(elbo_terms(model, xb, yb).total)
+            else:
+                scores.append(-importance_sampled_log_likelihood(model, xb, yb, k=k, generator=generator))
+    return torch.cat(scores) if scores else torch.zeros(0)
+
+
+@dataclass
+class ScoredSet:
+    """Scores of one protocol: calibration (normal, held out) and evaluation (normal + anomalies)."""
+
+    calibration: np.ndarray  # scores of normal images used only to set thresholds
+    scores: np.ndarray  # evaluated images
+    is_anomaly: np.ndarray  # bool, per evaluated image
+    groups: np.ndarray  # str per evaluated image: "normal", "anomaly" or "noise"
+    labels: np.ndarray  # original class per evaluated image (-1 for noise)
+    description: str
+
+
+def split_calibration(n: int, fraction: float = 0.5, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Shuffle indices 0..n-1 into (calibration, evaluation) parts."""
+    order = np.random.default_rng(seed).permutation(n)
+    cut = round(n * fraction)
+    return order[:cut], order[cut:]
+
+
+def noise_images(n: int, shape: tuple[int, int, int], seed: int = 0) -> torch.Tensor:
+    """Uniform-noise images, the "random" group of the Keras lab."""
+    return torch.rand(n, *shape, generator=torch.Generator().manual_seed(seed))
+
+
+def score_protocol(
+    model: VAE,
+    images: torch.Tensor,
+    labels: torch.Tensor,
+    normal_classes: list[int],
+    reference_class: int | None = None,
+    method: Method = "elbo",
+    noise: int = 0,
+    k: int = 50,
+    seed: int = 0,
+) -> ScoredSet:
+    """Score a labelled test set under one protocol.
+
+    Images of `normal_classes` are normal, all others anomalies; half of the normal images
+    (seeded) calibrate the threshold and are not evaluated. A conditional model scores every
+    image against `reference_class` (the class-conditional protocol: "is this a c?").
+    `noise` adds that many uniform-noise images to the anomalies.
+    """
+    if model.config.conditional and reference_class is None:
+        raise ValueError("a conditional model needs the reference class each image is tested against")
+    normal_mask = torch.isin(labels, torch.tensor(normal_classes))
+    if not normal_mask.any() or normal_mask.all():
+        raise ValueError("the protocol needs both normal and anomalous images")
+    normal_idx = normal_mask.nonzero().flatten().numpy()
+    calib_part, eval_part = split_calibration(len(normal_idx), seed=seed)
+    eval_idx = np.concatenate([normal_idx[eval_part], (~normal_mask).nonzero().flatten().numpy()])
+    y = reference_class if model.config.conditional else None
+
+    def score(x: torch.Tensor) -> np.ndarray:
+        return anomaly_scores(model, x, y, method, k=k, seed=seed).numpy()
+
+    calibration = score(to_float(images[normal_idx[calib_part]]))
+    scores = score(to_float(images[eval_idx]))
+    groups = np.where(np.isin(labels[eval_idx].numpy(), normal_classes), "normal", "anomaly")
+    eval_labels = labels[eval_idx].numpy()
+    if noise:
+        scores = np.concatenate([scores, score(noise_images(noise, model.config.image_shape, seed))])
+        groups = np.concatenate([groups, np.full(noise, "noise")])
+        eval_labels = np.concatenate([eval_labels, np.full(noise, -1)])
+    return ScoredSet(
+        calibration=calibration,
+        scores=scores,
+        is_anomaly=groups != "normal",
+        groups=groups,
+        labels=eval_labels,
+        description=f"normal classes {normal_classes}"
+        + (f", tested as class {reference_class}" if y is not None else ""),
+    )
+
+
+def quantile_threshold(calibration_scores: np.ndarray, q: float) -> float:
+    """The score below which a fraction q of normal calibration images fall."""
+    if not 0 < q < 1:
+        raise ValueError(f"the quantile must lie strictly between 0 and 1, got {q}")
+    if len(calibration_scores) == 0:
+        raise ValueError("no calibration scores")
+    return float(np.quantile(calibration_scores, q))
+
+
+@dataclass
+class Operating:
+    """What a threshold does on the evaluated images."""
+
+    threshold: float
+    predicted: np.ndarray  # bool: flagged as anomalous
+    confusion: np.ndarray  # 2×2: rows truth (normal, anomaly), columns prediction
+    report: dict  # sklearn classification_report(output_dict=True)
+    false_positive_rate: float
+    true_positive_rate: float
+
+
+def operating_point(scored: ScoredSet, threshold: float) -> Operating:
+    """Predictions, confusion matrix and classification report at one threshold."""
+    predicted = scored.scores > threshold
+    truth = scored.is_anomaly
+    confusion = confusion_matrix(truth, predicted, labels=[False, True])
+    report = classification_report(
+        truth, predicted, labels=[False, True], target_names=["normal", "anomaly"], output_dict=True, zero_division=0
+    )
+    (tn, fp), (fn, tp) = confusion
+    return Operating(threshold, predicted, confusion, report, fp / max(tn + fp, 1), tp / max(tp + fn, 1))
+
+
+@dataclass
+class Curves:
+    """Threshold-free quality: ROC and precision-recall curves with their areas."""
+
+    fpr: np.ndarray
+    tpr: np.ndarray
+    auroc: float
+    precision: np.ndarray
+    recall: np.ndarray
+    average_precision: float
+
+
+def curves(scored: ScoredSet) -> Curves:
+    fpr, tpr, _ = roc_curve(scored.is_anomaly, scored.scores)
+    precision, recall, _ = precision_recall_curve(scored.is_anomaly, scored.scores)
+    return Curves(
+        fpr,
+        tpr,
+        float(roc_auc_score(scored.is_anomaly, scored.scores)),
+        precision,
+        recall,
+        float(average_precision_score(scored.is_anomaly, scored.scores)),
+    )

@@ -1,0 +1,115 @@
+"""Make a drawn or photographed digit look like an MNIST digit.
+
+MNIST's own recipe: white ink on black; crop to the ink's bounding box; scale the longer side to
+20 px keeping the aspect ratio (anti-aliased); paste into 28×28 so that the centre of mass sits at
+the centre. Canvas drawings (white on black, RGBA) and photos or scans (dark ink on light paper,
+any PIL mode) both end up that way.
+"""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import torch
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+SIZE, BOX = 28, 20
+INK = 0.1  # a pixel with at least this much ink (0..1, after contrast stretch) counts as drawn
+MAX_PIXELS = 25_000_000  # uploads larger than this are refused before decoding (decompression bombs)
+
+
+class BlankImageError(ValueError):
+    """There is no ink to score: nothing was drawn."""
+
+
+class UnreadableImageError(ValueError):
+    """The bytes are not an image this app can read."""
+
+
+def read_image(data: bytes) -> Image.Image:
+    """Decode uploaded bytes into an upright PIL image (first frame of an animation); refuse huge ones."""
+    try:
+        image = Image.open(io.BytesIO(data))
+        if image.width * image.height > MAX_PIXELS:
+            raise UnreadableImageError(
+                f"The image is {image.width}×{image.height} pixels; the limit is {MAX_PIXELS:,} pixels."
+            )
+        image.seek(0)
+        image.load()
+        image = ImageOps.exif_transpose(image)  # phone photos store their rotation in EXIF
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError) as err:
+        if isinstance(err, UnreadableImageError):
+            raise
+        raise UnreadableImageError(f"This file is not an image that can be read ({type(err).__name__}).") from None
+    return image
+
+
+def _ink(image: Image.Image | np.ndarray) -> np.ndarray:
+    """Any image → float array (H, W) in [0, 1] where 1 is ink and 0 is background."""
+    if isinstance(image, np.ndarray):
+        array = image.astype(np.float64)
+        if array.ndim == 3 and array.shape[2] == 1:
+            array = array[:, :, 0]
+        if array.max(initial=0) > 1.0:
+            array = array / (65535.0 if array.max() > 255 else 255.0)
+        if array.ndim == 2:
+            return _auto_invert(array)
+        if array.shape[2] == 4:
+            return _ink_from_rgba(array)
+        return _auto_invert(array[:, :, :3] @ np.array([0.299, 0.587, 0.114]))
+    if image.mode == "P" or image.mode == "PA":
+        image = image.convert("RGBA")
+    if image.mode in ("RGBA", "LA", "La", "RGBa"):
+        return _ink(np.asarray(image.convert("RGBA")))
+    if image.mode in ("I", "I;16", "I;16B", "I;16L", "F"):
+        array = np.asarray(image, dtype=np.float64)
+        top = array.max(initial=0)
+        return _auto_invert(array / top if top > 0 else array)
+    return _auto_invert(np.asarray(image.convert("L"), dtype=np.float64) / 255.0)
+
+
+def _ink_from_rgba(rgba: np.ndarray) -> np.ndarray:
+    """Transparency decides what is drawn: the opaque pixels are the ink, light or dark."""
+    alpha = rgba[:, :, 3]
+    if alpha.min() >= 1.0:  # fully opaque: an ordinary picture
+        return _auto_invert(rgba[:, :, :3] @ np.array([0.299, 0.587, 0.114]))
+    lum = rgba[:, :, :3] @ np.array([0.299, 0.587, 0.114])
+    opaque = alpha > 0.5
+    light_ink = lum[opaque].mean() >= 0.5 if opaque.any() else True
+    return alpha * (lum if light_ink else 1.0 - lum)
+
+
+def _auto_invert(gray: np.ndarray) -> np.ndarray:
+    """MNIST is light ink on dark paper: invert when the border (the paper) is light."""
+    border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
+    return 1.0 - gray if np.median(border) > 0.5 else gray
+
+
+def drawing_to_mnist(image: Image.Image | np.ndarray) -> torch.Tensor:
+    """A drawing, photo or scan of one digit → float tensor [1, 1, 28, 28] in [0, 1], MNIST-style.
+
+    Raises BlankImageError when there is no ink (an empty canvas, a blank page).
+    """
+    ink = _ink(image)
+    background, top = float(np.median(ink)), float(ink.max(initial=0))
+    if ink.size == 0 or top - background < INK:
+        raise BlankImageError("Nothing drawn: the image has no ink to score.")
+    ink = np.clip((ink - background) / (top - background), 0.0, 1.0)  # paper → 0, darkest stroke → 1
+    rows, cols = np.nonzero(ink >= INK)
+    ink = ink[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1]
+
+    height, width = ink.shape
+    scale = BOX / max(height, width)
+    new_size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    patch = Image.fromarray(ink.astype(np.float32), mode="F").resize(new_size, Image.Resampling.LANCZOS)
+    patch = np.clip(np.asarray(patch), 0.0, 1.0)
+
+    canvas = np.zeros((SIZE, SIZE), dtype=np.float32)
+    mass = patch.sum()
+    cy, cx = ((np.indices(patch.shape) * patch).reshape(2, -1).sum(1) / mass) if mass > 0 else (0.0, 0.0)
+    centre = (SIZE - 1) / 2  # 13.5: between the two middle pixels
+    top_row = int(np.clip(round(centre - cy), 0, SIZE - patch.shape[0]))
+    left_col = int(np.clip(round(centre - cx), 0, SIZE - patch.shape[1]))
+    canvas[top_row : top_row + patch.shape[0], left_col : left_col + patch.shape[1]] = patch
+    return torch.from_numpy(canvas).reshape(1, 1, SIZE, SIZE)
