@@ -19,10 +19,9 @@ HAS_MNIST = (MNIST_ROOT / "MNIST" / "raw" / "t10k-images-idx3-ubyte").exists() o
 needs_mnist = pytest.mark.skipif(not HAS_MNIST, reason=f"MNIST files not found under {MNIST_ROOT}")
 
 
-@pytest.fixture(autouse=True)
-def _one_thread() -> None:
-    """Test models are tiny: one thread is faster, and 20x less fragile on a busy machine."""
-    torch.set_num_threads(1)
+# Test models are tiny: one thread is faster, and 20x less fragile on a busy machine.
+# (Set at import, so module-scoped fixtures that train get it too.)
+torch.set_num_threads(1)
 
 
 @pytest.fixture

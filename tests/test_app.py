@@ -1,11 +1,13 @@
 """The Streamlit app through AppTest: pages render, the picker switches, uploads, training."""
 
+import base64
 import builtins
 import io
 import os
 
 import pytest
 import torch
+from PIL import Image, ImageDraw
 from streamlit.testing.v1 import AppTest
 
 from tests.conftest import MNIST_ROOT, REPO, needs_mnist
@@ -13,7 +15,7 @@ from ui.models import shipped_names
 from vae.checkpoint import checkpoint_bytes, load_checkpoint
 from vae.models import VAE, VAEConfig
 
-PAGES = ["app_pages/home.py", "app_pages/train.py", "app_pages/explore.py", "app_pages/generate.py"]
+PAGES = [f"app_pages/{p}.py" for p in ("home", "train", "explore", "generate", "anomaly")]
 TIMEOUT = 60
 
 
@@ -185,3 +187,64 @@ def test_resample_draws_new_digits():
     assert at.session_state["generate_seed"] == 0
     next(b for b in at.button if b.label == "Resample").click().run()
     assert at.session_state["generate_seed"] == 1 and not at.exception
+
+
+def canvas_state(draw: bool = True) -> dict:
+    """What the drawable canvas sends back: a PNG data URL of its RGBA pixels."""
+    image = Image.new("RGBA", (280, 280), (0, 0, 0, 0))
+    if draw:
+        ImageDraw.Draw(image).line([(60, 50), (200, 50), (110, 240)], fill=(255, 255, 255, 255), width=20)
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    url = "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+    return {"drawing": {"raw": {"objects": [{}] if draw else []}, "data": url}}
+
+
+def threshold_caption(at: AppTest) -> str:
+    return next(c.value for c in at.caption if c.value.startswith("Threshold = "))
+
+
+@needs_mnist
+def test_moving_the_quantile_changes_the_report():
+    at = start("app_pages/anomaly.py")
+    before, report_before = threshold_caption(at), at.dataframe[0].value.to_dict()
+    at.slider(key="anomaly_q").set_value(0.99).run()
+    assert not at.exception
+    after = threshold_caption(at)
+    assert after != before and "99.0% of" in after
+    assert at.dataframe[0].value.to_dict() != report_before  # recall of anomalies drops as q rises
+
+
+@needs_mnist
+def test_a_drawn_digit_gets_a_verdict_and_a_blank_canvas_a_hint():
+    at = start("app_pages/anomaly.py")
+    at.session_state["canvas_0"] = canvas_state(draw=False)
+    at.run()
+    assert any("Nothing drawn yet" in i.value for i in at.info) and not at.exception
+    at.session_state["canvas_0"] = canvas_state()
+    at.run()
+    assert not at.exception
+    verdicts = [m.value for m in list(at.success) + list(at.error) if m.value.startswith("Your digit scores")]
+    assert len(verdicts) == 1 and ("normal" in verdicts[0] or "anomaly" in verdicts[0])
+    assert {"what the model sees", "its reconstruction"} <= set(captions(at))
+
+
+@needs_mnist
+def test_the_conditional_model_names_the_class_that_fits_best():
+    at = start()
+    picker(at).set_value("shipped:mnist_cvae").run()
+    at.switch_page("app_pages/anomaly.py").run()
+    next(s for s in at.selectbox if s.label == "Reference class c").set_value(7).run()
+    at.session_state["canvas_0"] = canvas_state()  # a drawn 7
+    at.run()
+    assert not at.exception
+    assert any("explains it best as a **7**" in m.value for m in at.markdown)
+
+
+@needs_mnist
+def test_a_corrupt_image_upload_is_a_message():
+    at = start("app_pages/anomaly.py")
+    uploader = next(u for u in at.file_uploader if u.label == "…or upload an image")
+    uploader.upload("digit.png", b"\x89PNG\r\n\x1a\n garbage").run()
+    assert not at.exception
+    assert any("not an image that can be read" in e.value for e in at.error)

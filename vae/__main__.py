@@ -214,6 +214,7 @@ def model_card(config: VAEConfig, meta: dict) -> str:
     """A markdown model card from a checkpoint's config and metadata."""
     m = meta["metrics"]
     kind = f"conditional on {config.num_classes} classes" if config.conditional else "unconditional"
+    article_arch = "An MLP" if config.arch == "mlp" else "A convolutional"
     rows = "\n".join(
         f"| {h['epoch']} | {h['train_total']:.2f} | {h.get('test_total', float('nan')):.2f} | "
         f"{h.get('test_recon', float('nan')):.2f} | {h.get('test_kl', float('nan')):.2f} | {h['elapsed_s']:.0f} |"
@@ -221,7 +222,7 @@ def model_card(config: VAEConfig, meta: dict) -> str:
     )
     return f"""# Model card: `{meta["name"]}`
 
-A {config.arch.upper()} VAE, {kind}, latent dimension {config.latent_dim}, hidden {list(config.hidden)},
+{article_arch} VAE, {kind}, latent dimension {config.latent_dim}, hidden {list(config.hidden)},
 {config.likelihood} likelihood, beta {config.beta:g}. Trained on {meta["dataset"]} classes {meta["classes"]}
 ({meta["train_images"]} training images), {meta["epochs"]} epochs, seed {meta["seed"]}.
 
