@@ -31,10 +31,16 @@ st.markdown(
 
 # --- protocol -----------------------------------------------------------------------------------
 setup = st.columns([2, 2, 1])
-reference_class = None
+reference_class, relative = None, False
 if cfg.conditional:
     protocol = setup[0].radio("Protocol", ["Class-conditional"], help="Every test image is asked: are you a c?")
     reference_class = setup[1].selectbox("Reference class c", range(cfg.num_classes), format_func=lambda c: names[c])
+    relative = setup[2].checkbox(
+        "Relative to the best class",
+        value=True,
+        help="Raw scores favour simple images: a thin 1 costs few nats whatever the label. Subtracting the score "
+        "of the class that explains the image best leaves only how badly *c* fits. Untick to see the raw score.",
+    )
     normal = [reference_class]
     noise = False
 else:
@@ -61,7 +67,7 @@ if not normal or len(normal) == 10:
     st.error("Choose at least one normal class and leave at least one class as the anomalies.")
     st.stop()
 try:
-    scored = scored_protocol(entry.id, entry, tuple(normal), reference_class, method, noise, 50)
+    scored = scored_protocol(entry, normal, reference_class, method, noise, relative)
 except DatasetNotFoundError as err:
     st.error(str(err))
     st.stop()
@@ -89,7 +95,7 @@ with result_col:
         elif canvas.image_data is not None:
             source = canvas.image_data
         if source is not None:
-            probe = score_probe(entry, drawing_to_mnist(source), reference_class, method, 50)
+            probe = score_probe(entry, drawing_to_mnist(source), reference_class, method, relative)
     except BlankImageError:
         st.info("Nothing drawn yet: draw a digit in the black square (white ink), or upload a photo.")
     except UnreadableImageError as err:
@@ -104,17 +110,19 @@ with result_col:
         heat.update_yaxes(visible=False)
         pictures[2].plotly_chart(heat, key="probe_error", config={"displayModeBar": False})
         pictures[2].caption("where they differ (squared error)")
-        if probe.class_scores is not None:
+        bars_col, map_col = st.columns(2) if probe.class_scores is not None else (None, st.container())
+        if bars_col is not None:
             guess = int(np.argmin(probe.class_scores))
-            st.markdown(f"Scored under every class, the model explains it best as a **{names[guess]}**:")
-            st.plotly_chart(class_score_bars(probe.class_scores, names), key="probe_classes")
-        elif cfg.latent_dim == 2:
+            bars_col.markdown(f"Scored under every class, the model explains it best as a **{names[guess]}**:")
+            bars_col.plotly_chart(class_score_bars(probe.class_scores, names), key="probe_classes")
+        if cfg.latent_dim == 2:
             mu, _ = encoded_test_set(entry.id, entry)
             _, labels, _ = test_set(entry)
-            fig = latent_scatter(mu[:3000], labels[:3000].numpy(), names, title="Where your digit lands", marker_size=3)
+            title = "Where your digit lands" + (f" (encoded as a {names[reference_class]})" if cfg.conditional else "")
+            fig = latent_scatter(mu[:3000], labels[:3000].numpy(), names, title=title, marker_size=3)
             add_point(fig, probe.mu, "your digit")
-            fig.update_layout(height=330, showlegend=False)
-            st.plotly_chart(fig, key="probe_latent")
+            fig.update_layout(height=300, showlegend=False)
+            map_col.plotly_chart(fig, key="probe_latent")
 
 
 # --- live threshold: only this part reruns when the slider moves -----------------------------

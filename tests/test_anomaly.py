@@ -6,10 +6,12 @@ from vae.anomaly import (
     METHODS,
     ScoredSet,
     anomaly_scores,
+    class_score_matrix,
     curves,
     noise_images,
     operating_point,
     quantile_threshold,
+    relative_to_best,
     score_protocol,
 )
 from vae.data import load_dataset, to_float
@@ -94,3 +96,26 @@ def test_protocol_keeps_calibration_images_out_of_the_evaluation(digits_model):
     assert scored.is_anomaly.sum() == len(labels) - n_normal + 25
     with pytest.raises(ValueError, match="both normal and anomalous"):
         score_protocol(model, images, labels, normal_classes=list(range(10)))
+
+
+def test_relative_to_best_removes_what_every_class_shares():
+    matrix = np.array([[5.0, 1.0, 3.0], [2.0, 2.0, 9.0]])
+    assert relative_to_best(matrix, 0).tolist() == [4.0, 0.0]
+    assert relative_to_best(matrix, 2).tolist() == [2.0, 7.0]
+    # adding a per-image constant (the image's own complexity) changes nothing
+    assert relative_to_best(matrix + np.array([[100.0], [-3.0]]), 2).tolist() == [2.0, 7.0]
+
+
+def test_class_score_matrix_and_the_conditional_protocol():
+    torch.manual_seed(0)
+    model = VAE(VAEConfig(image_shape=(1, 8, 8), hidden=(8,), num_classes=10)).eval()
+    images, labels = load_dataset("digits", train=False)
+    matrix = class_score_matrix(model, to_float(images[:5]))
+    assert matrix.shape == (5, 10)
+    torch.testing.assert_close(matrix[:, 3], anomaly_scores(model, to_float(images[:5]), 3))
+    scored = score_protocol(model, images, labels, [3], reference_class=3, noise=10)
+    assert (scored.scores >= 0).all() and (scored.calibration >= 0).all()  # relative scores: 0 = the best class
+    raw = score_protocol(model, images, labels, [3], reference_class=3, relative=False)
+    assert len(raw.scores) == len(scored.scores) - 10
+    with pytest.raises(ValueError, match="conditional"):
+        class_score_matrix(VAE(VAEConfig(image_shape=(1, 8, 8), hidden=(8,))), to_float(images[:2]))

@@ -11,27 +11,56 @@ import torch.nn.functional as F
 
 from ui.data import test_set
 from ui.models import ModelEntry
-from vae.anomaly import ScoredSet, anomaly_scores, score_protocol
+from vae.anomaly import (
+    ScoredSet,
+    anomaly_scores,
+    class_score_matrix,
+    noise_images,
+    relative_to_best,
+    split_protocol,
+)
+from vae.data import to_float
 
 NOISE_IMAGES = 1000
 
 
-@st.cache_data(show_spinner="Scoring the test set (once per model, protocol and score)…", max_entries=32)
+@st.cache_data(show_spinner="Scoring the test set (once per model and score)…", max_entries=16)
+def test_set_scores(model_id: str, _entry: ModelEntry, method: str, k: int, noise: bool) -> np.ndarray:
+    """Every test image's score ([N], or [N, classes] for a conditional model), or the noise images'."""
+    model = _entry.model
+    if noise:
+        x = noise_images(NOISE_IMAGES, model.config.image_shape)
+    else:
+        images, _, _ = test_set(_entry)
+        x = to_float(images)
+    if model.config.conditional:
+        return class_score_matrix(model, x, method, k).numpy()
+    return anomaly_scores(model, x, None, method, k=k).numpy()
+
+
 def scored_protocol(
-    model_id: str,
-    _entry: ModelEntry,
-    normal_classes: tuple[int, ...],
+    entry: ModelEntry,
+    normal_classes: list[int],
     reference_class: int | None,
     method: str,
     noise: bool,
-    k: int,
+    relative: bool,
+    k: int = 50,
 ) -> ScoredSet:
-    """The protocol's scores, computed once and shared (the slider only re-thresholds them)."""
-    images, labels, _ = test_set(_entry)
-    return score_protocol(
-        _entry.model, images, labels, list(normal_classes), reference_class, method,
-        noise=NOISE_IMAGES if noise else 0, k=k,
-    )  # fmt: skip
+    """The protocol's scores: sliced from the cached test-set scores, so switching is instant."""
+    _, labels, _ = test_set(entry)
+    scores = test_set_scores(entry.id, entry, method, k, False)
+    noise_scores = test_set_scores(entry.id, entry, method, k, True) if noise else None
+    if reference_class is not None:  # conditional: "is this a c?"
+        pick = (lambda m: relative_to_best(m, reference_class)) if relative else (lambda m: m[:, reference_class])
+        scores = pick(scores)
+        noise_scores = None if noise_scores is None else pick(noise_scores)
+        description = f"tested as class {reference_class}" + (
+            ", relative to each image's best class" if relative else ""
+        )
+    else:
+        description = f"normal classes {', '.join(map(str, normal_classes))}"
+    return split_protocol(scores, labels.numpy(), normal_classes, noise_scores, description)
 
 
 @dataclass
@@ -55,7 +84,10 @@ def fit_to_model(digit: torch.Tensor, shape: tuple[int, int, int]) -> torch.Tens
 
 
 @torch.no_grad()
-def score_probe(entry: ModelEntry, digit: torch.Tensor, reference_class: int | None, method: str, k: int) -> Probe:
+def score_probe(
+    entry: ModelEntry, digit: torch.Tensor, reference_class: int | None, method: str, relative: bool, k: int = 50
+) -> Probe:
+    """Score one digit the way the protocol scores the test set (relative to its best class if asked)."""
     model = entry.model
     x = fit_to_model(digit, model.config.image_shape)
     y = None if reference_class is None else torch.tensor([reference_class])
@@ -63,8 +95,9 @@ def score_probe(entry: ModelEntry, digit: torch.Tensor, reference_class: int | N
     mu, _ = model.encode(x, y)
     class_scores = None
     if model.config.conditional:
-        batch = x.repeat(model.config.num_classes, 1, 1, 1)
-        class_scores = anomaly_scores(model, batch, torch.arange(model.config.num_classes), method, k=k).tolist()
-    score = float(anomaly_scores(model, x, y, method, k=k)[0])
+        class_scores = class_score_matrix(model, x, method, k)[0].tolist()
+        score = class_scores[reference_class] - (min(class_scores) if relative else 0.0)
+    else:
+        score = float(anomaly_scores(model, x, None, method, k=k)[0])
     error = ((x - reconstruction) ** 2).mean(1)[0].numpy()
     return Probe(x, reconstruction, error, score, mu[0].numpy(), class_scores)

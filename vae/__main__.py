@@ -11,10 +11,9 @@ from pathlib import Path
 import torch
 
 from vae.checkpoint import CheckpointError, load_checkpoint, save_checkpoint, training_meta
-from vae.data import DATA_DIR_ENV, DATASETS, DatasetNotFoundError, filter_classes, load_dataset, to_float
-from vae.losses import importance_sampled_log_likelihood
+from vae.data import DATA_DIR_ENV, DATASETS, DatasetNotFoundError, filter_classes, load_dataset
 from vae.models import VAE, VAEConfig
-from vae.training import TrainingDiverged, TrainSettings, evaluate, train
+from vae.training import TrainingDiverged, TrainSettings, evaluation_metrics, train
 
 
 def _positive_int(text: str) -> int:
@@ -90,29 +89,6 @@ def load_split(
     return filter_classes(images, labels, exclude=exclude) if exclude else (images, labels)
 
 
-def test_metrics(model: VAE, images: torch.Tensor, labels: torch.Tensor, k: int) -> dict:
-    """Test −ELBO (recon + KL) and the K-sample importance-sampled log-likelihood, per image."""
-    losses = evaluate(model, images, labels)
-    y = labels if model.config.conditional else None
-    generator = torch.Generator().manual_seed(0)
-    log_likelihood = torch.cat(
-        [
-            importance_sampled_log_likelihood(
-                model, to_float(images[s : s + 500]), None if y is None else y[s : s + 500], k=k, generator=generator
-            )
-            for s in range(0, len(images), 500)
-        ]
-    )
-    return {
-        "test_neg_elbo": round(losses.total, 3),
-        "test_recon": round(losses.recon, 3),
-        "test_kl": round(losses.kl, 3),
-        "test_log_likelihood": round(log_likelihood.mean().item(), 3),
-        "log_likelihood_k": k,
-        "test_images": len(images),
-    }
-
-
 class ProgressBar:
     """A line per epoch on stderr, plus a live bar redrawn every 0.2 s when stderr is a terminal."""
 
@@ -177,7 +153,7 @@ def command_train(args: argparse.Namespace) -> int:
         train_images=len(images),
         settings=settings.to_dict(),
         history=history,
-        metrics=test_metrics(model, test_images, test_labels, args.eval_k),
+        metrics=evaluation_metrics(model, test_images, test_labels, args.eval_k),
         command=args.command_line,
     )
     args.out.parent.mkdir(parents=True, exist_ok=True)
@@ -197,7 +173,7 @@ def command_eval(args: argparse.Namespace) -> int:
     if args.limit:
         images, labels = images[: args.limit], labels[: args.limit]
     print(f"{args.checkpoint}: {dataset} test set, classes {meta.get('classes', 'all')}")
-    print(format_metrics(test_metrics(model, images, labels, args.k)))
+    print(format_metrics(evaluation_metrics(model, images, labels, args.k)))
     return 0
 
 

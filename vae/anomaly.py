@@ -71,6 +71,27 @@ def anomaly_scores(
     return torch.cat(scores) if scores else torch.zeros(0)
 
 
+@torch.no_grad()
+def class_score_matrix(
+    model: VAE, x: torch.Tensor, method: Method = "elbo", k: int = 50, seed: int = 0
+) -> torch.Tensor:
+    """A conditional model's score of every image under every class → [N, num_classes]."""
+    if not model.config.conditional:
+        raise ValueError("class scores need a conditional model")
+    return torch.stack(
+        [anomaly_scores(model, x, c, method, k=k, seed=seed) for c in range(model.config.num_classes)], 1
+    )
+
+
+def relative_to_best(matrix: np.ndarray, reference_class: int) -> np.ndarray:
+    """How many nats worse `reference_class` explains each image than the class that explains it best.
+
+    Raw likelihoods favour simple images (a thin 1 costs few nats under any label); subtracting
+    the best class's score cancels the image's own complexity and leaves only the label's fit.
+    """
+    return matrix[:, reference_class] - matrix.min(axis=1)
+
+
 @dataclass
 class ScoredSet:
     """Scores of one protocol: calibration (normal, held out) and evaluation (normal + anomalies)."""
@@ -95,6 +116,35 @@ def noise_images(n: int, shape: tuple[int, int, int], seed: int = 0) -> torch.Te
     return torch.rand(n, *shape, generator=torch.Generator().manual_seed(seed))
 
 
+def split_protocol(
+    scores: np.ndarray,
+    labels: np.ndarray,
+    normal_classes: list[int],
+    noise_scores: np.ndarray | None = None,
+    description: str = "",
+    seed: int = 0,
+) -> ScoredSet:
+    """Arrange one score per test image into a protocol.
+
+    Images of `normal_classes` are normal, all others anomalies; half of the normal images
+    (seeded) calibrate the threshold and are not evaluated. `noise_scores` join the anomalies.
+    """
+    normal_mask = np.isin(labels, normal_classes)
+    if not normal_mask.any() or normal_mask.all():
+        raise ValueError("the protocol needs both normal and anomalous images")
+    normal_idx = np.flatnonzero(normal_mask)
+    calib_part, eval_part = split_calibration(len(normal_idx), seed=seed)
+    eval_idx = np.concatenate([normal_idx[eval_part], np.flatnonzero(~normal_mask)])
+    evaluated = scores[eval_idx]
+    groups = np.where(normal_mask[eval_idx], "normal", "anomaly")
+    eval_labels = labels[eval_idx]
+    if noise_scores is not None and len(noise_scores):
+        evaluated = np.concatenate([evaluated, noise_scores])
+        groups = np.concatenate([groups, np.full(len(noise_scores), "noise")])
+        eval_labels = np.concatenate([eval_labels, np.full(len(noise_scores), -1)])
+    return ScoredSet(scores[normal_idx[calib_part]], evaluated, groups != "normal", groups, eval_labels, description)
+
+
 def score_protocol(
     model: VAE,
     images: torch.Tensor,
@@ -105,44 +155,40 @@ def score_protocol(
     noise: int = 0,
     k: int = 50,
     seed: int = 0,
+    relative: bool = True,
 ) -> ScoredSet:
-    """Score a labelled test set under one protocol.
+    """Score a labelled test set (uint8 images) under one protocol, in one call.
 
-    Images of `normal_classes` are normal, all others anomalies; half of the normal images
-    (seeded) calibrate the threshold and are not evaluated. A conditional model scores every
-    image against `reference_class` (the class-conditional protocol: "is this a c?").
-    `noise` adds that many uniform-noise images to the anomalies.
+    A conditional model tests every image against `reference_class` ("is this a c?"), by default
+    relative to the best class (see `relative_to_best`). `noise` adds that many uniform-noise
+    images to the anomalies.
     """
-    if model.config.conditional and reference_class is None:
-        raise ValueError("a conditional model needs the reference class each image is tested against")
-    normal_mask = torch.isin(labels, torch.tensor(normal_classes))
-    if not normal_mask.any() or normal_mask.all():
-        raise ValueError("the protocol needs both normal and anomalous images")
-    normal_idx = normal_mask.nonzero().flatten().numpy()
-    calib_part, eval_part = split_calibration(len(normal_idx), seed=seed)
-    eval_idx = np.concatenate([normal_idx[eval_part], (~normal_mask).nonzero().flatten().numpy()])
-    y = reference_class if model.config.conditional else None
-
-    def score(x: torch.Tensor) -> np.ndarray:
-        return anomaly_scores(model, x, y, method, k=k, seed=seed).numpy()
-
-    calibration = score(to_float(images[normal_idx[calib_part]]))
-    scores = score(to_float(images[eval_idx]))
-    groups = np.where(np.isin(labels[eval_idx].numpy(), normal_classes), "normal", "anomaly")
-    eval_labels = labels[eval_idx].numpy()
-    if noise:
-        scores = np.concatenate([scores, score(noise_images(noise, model.config.image_shape, seed))])
-        groups = np.concatenate([groups, np.full(noise, "noise")])
-        eval_labels = np.concatenate([eval_labels, np.full(noise, -1)])
-    return ScoredSet(
-        calibration=calibration,
-        scores=scores,
-        is_anomaly=groups != "normal",
-        groups=groups,
-        labels=eval_labels,
-        description=f"normal classes {normal_classes}"
-        + (f", tested as class {reference_class}" if y is not None else ""),
-    )
+    x = to_float(images)
+    if model.config.conditional:
+        if reference_class is None:
+            raise ValueError("a conditional model needs the reference class each image is tested against")
+        matrix = class_score_matrix(model, x, method, k, seed).numpy()
+        scores = relative_to_best(matrix, reference_class) if relative else matrix[:, reference_class]
+        noise_x = noise_images(noise, model.config.image_shape, seed) if noise else None
+        noise_scores = None
+        if noise_x is not None:
+            noise_matrix = class_score_matrix(model, noise_x, method, k, seed).numpy()
+            noise_scores = (
+                relative_to_best(noise_matrix, reference_class) if relative else noise_matrix[:, reference_class]
+            )
+        description = f"normal: class {reference_class}; every image tested as a {reference_class}"
+        description += " (relative to its best class)" if relative else ""
+    else:
+        scores = anomaly_scores(model, x, None, method, k=k, seed=seed).numpy()
+        noise_scores = (
+            anomaly_scores(
+                model, noise_images(noise, model.config.image_shape, seed), None, method, k=k, seed=seed
+            ).numpy()
+            if noise
+            else None
+        )
+        description = f"normal classes {normal_classes}"
+    return split_protocol(scores, labels.numpy(), normal_classes, noise_scores, description, seed)
 
 
 def quantile_threshold(calibration_scores: np.ndarray, q: float) -> float:

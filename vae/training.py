@@ -18,7 +18,7 @@ from typing import Literal, NamedTuple
 import torch
 
 from vae.data import to_float
-from vae.losses import elbo_terms
+from vae.losses import elbo_terms, importance_sampled_log_likelihood
 from vae.models import VAE
 
 
@@ -107,6 +107,32 @@ def evaluate(
     model.train(was_training)
     recon, kl = (totals / len(images)).tolist()
     return Losses(recon + kl, recon, kl)
+
+
+def evaluation_metrics(model: VAE, images: torch.Tensor, labels: torch.Tensor | None, k: int = 100) -> dict:
+    """Test −ELBO (recon + KL) and the K-sample importance-sampled log-likelihood, per image."""
+    losses = evaluate(model, images, labels)
+    generator = torch.Generator().manual_seed(0)
+    log_likelihood = torch.cat(
+        [
+            importance_sampled_log_likelihood(
+                model,
+                to_float(images[s : s + 500]),
+                _labels_for(model, labels, slice(s, s + 500)),
+                k,
+                generator=generator,
+            )
+            for s in range(0, len(images), 500)
+        ]
+    )
+    return {
+        "test_neg_elbo": round(losses.total, 3),
+        "test_recon": round(losses.recon, 3),
+        "test_kl": round(losses.kl, 3),
+        "test_log_likelihood": round(log_likelihood.mean().item(), 3),
+        "log_likelihood_k": k,
+        "test_images": len(images),
+    }
 
 
 def _labels_for(model: VAE, labels: torch.Tensor | None, index) -> torch.Tensor | None:

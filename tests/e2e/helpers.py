@@ -20,10 +20,13 @@ def go_to(page: Page, link: str, heading: str) -> None:
     wait_idle(page)
 
 
-def open_page(page: Page, url: str, link: str, heading: str) -> None:
-    """Open the app at `url` (its home page), then the page behind the navigation link `link`."""
+def open_page(page: Page, url: str, link: str, heading: str, model: str | None = None) -> None:
+    """Open the app at `url`, choose `model` in the sidebar (if given), then the page behind `link`."""
     page.goto(url)
     wait_idle(page)
+    if model is not None:
+        choose(page, "Model", model)
+        wait_idle(page)
     go_to(page, link, heading)
 
 

@@ -5,7 +5,7 @@ import re
 from playwright.sync_api import expect
 
 from tests.conftest import needs_mnist
-from tests.e2e.helpers import assert_no_exception, choose, go_to, wait_idle
+from tests.e2e.helpers import assert_no_exception, choose, open_page, wait_idle
 
 
 def draw_seven(page) -> None:
@@ -22,11 +22,7 @@ def draw_seven(page) -> None:
 
 @needs_mnist
 def test_draw_a_digit_and_tune_the_threshold(page, app_url, screenshots):
-    page.goto(app_url)
-    wait_idle(page)
-    choose(page, "Model", "mnist_cvae")
-    wait_idle(page)
-    go_to(page, "Anomaly lab", "Anomaly lab")
+    open_page(page, app_url, "Anomaly lab", "Anomaly lab", model="mnist_cvae")
     choose(page, "Reference class c", "7")
     wait_idle(page)
     assert_no_exception(page)

@@ -5,7 +5,7 @@ import re
 from playwright.sync_api import expect
 
 from tests.conftest import needs_mnist
-from tests.e2e.helpers import assert_no_exception, choose, go_to, open_page, wait_idle
+from tests.e2e.helpers import assert_no_exception, choose, open_page, wait_idle
 
 
 @needs_mnist
@@ -30,11 +30,7 @@ def test_box_selection_decodes_the_box_centre(page, app_url, screenshots):
 
 
 def test_generate_digits_of_a_chosen_class(page, app_url, screenshots):
-    page.goto(app_url)
-    wait_idle(page)
-    choose(page, "Model", "mnist_cvae")
-    wait_idle(page)
-    go_to(page, "Generate", "Generate")
+    open_page(page, app_url, "Generate", "Generate", model="mnist_cvae")
     choose(page, "Class", "3")
     expect(page.get_by_text("48 generated 3s")).to_be_visible()
     assert_no_exception(page)

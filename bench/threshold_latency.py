@@ -1,0 +1,75 @@
+"""Server-side cost of one move of the anomaly lab's quantile slider.
+
+The page scores the test set once per (model, protocol, score) and caches it; a slider move only
+reruns the threshold fragment: quantile → threshold → predictions, classification report,
+confusion matrix, and the histogram / confusion / ROC-PR figures serialised to JSON (what
+Streamlit sends). This times exactly that work. Target: <= 100 ms.
+
+    python -m bench.threshold_latency [--moves 50]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+import numpy as np
+import torch
+
+from bench.common import REPO, data_root, print_table
+from vae.anomaly import curves, operating_point, quantile_threshold, score_protocol
+from vae.checkpoint import load_checkpoint
+from vae.data import load_dataset
+from vae.plots import confusion_figure, roc_pr_figure, score_histogram
+
+
+def one_move(scored, quality, q: float) -> None:
+    threshold = quantile_threshold(scored.calibration, q)
+    op = operating_point(scored, threshold)
+    score_histogram(scored.scores, scored.groups, threshold, 100.0).to_json()
+    confusion_figure(op.confusion).to_json()
+    roc_pr_figure(
+        quality.fpr, quality.tpr, quality.auroc, quality.precision, quality.recall, quality.average_precision,
+        op.false_positive_rate, op.true_positive_rate, op.report["anomaly"]["precision"],
+    ).to_json()  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--moves", type=int, default=50)
+    args = parser.parse_args()
+    images, labels = load_dataset("mnist", train=False, root=str(data_root()), download=False)
+    cases = [
+        ("mnist_cvae", "class-conditional, c=7", dict(normal_classes=[7], reference_class=7), 0),
+        ("mnist_no9", "novelty (9s) + 1,000 noise", dict(normal_classes=list(range(9))), 1000),
+    ]
+    rows = []
+    for name, protocol, kwargs, noise in cases:
+        model, _ = load_checkpoint(REPO / "checkpoints" / f"{name}.pt")
+        scored = score_protocol(model, images, labels, method="elbo", noise=noise, **kwargs)
+        quality = curves(scored)
+        quantiles = np.linspace(0.80, 0.999, args.moves)
+        one_move(scored, quality, 0.95)  # warm-up
+        times = []
+        for q in quantiles:
+            started = time.perf_counter()
+            one_move(scored, quality, float(q))
+            times.append((time.perf_counter() - started) * 1000)
+        times.sort()
+        rows.append(
+            [
+                name,
+                protocol,
+                len(scored.scores),
+                f"{statistics.median(times):.1f}",
+                f"{times[int(0.95 * (len(times) - 1))]:.1f}",
+            ]
+        )
+    print(f"torch {torch.__version__}; {args.moves} slider positions from 0.80 to 0.999\n")
+    print_table(["checkpoint", "protocol", "evaluated images", "median ms", "p95 ms"], rows)
+    print("\ntarget: <= 100 ms per slider move (server-side)")
+
+
+if __name__ == "__main__":
+    main()
