@@ -30,7 +30,7 @@ st.markdown(
 )
 
 # --- protocol -----------------------------------------------------------------------------------
-setup = st.columns([2, 2, 1])
+setup = st.columns(3)
 reference_class, relative = None, False
 if cfg.conditional:
     protocol = setup[0].radio("Protocol", ["Class-conditional"], help="Every test image is asked: are you a c?")

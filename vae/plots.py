@@ -135,10 +135,14 @@ GROUP_COLOURS = {"normal": "#1f77b4", "anomaly": "#d62728", "noise": "#7f7f7f"}
 def score_histogram(
     scores: np.ndarray, groups: np.ndarray, threshold: float, probe: float | None = None, title: str = ""
 ) -> go.Figure:
-    """Score distributions per group (normal / anomaly / noise), the threshold, and a probe score."""
+    """Score distributions per group (normal / anomaly / noise), the threshold, and a probe score.
+
+    The x axis ends where the decision is made (a few times the threshold, or past most normal
+    scores); larger scores pile up in the last bin, so a long anomaly tail cannot squash the view.
+    """
     fig = go.Figure()
-    finite = scores[np.isfinite(scores)]
-    high = np.quantile(finite, 0.995) if len(finite) else 1.0
+    normal = scores[(groups == "normal") & np.isfinite(scores)]
+    high = max(3.0 * abs(threshold), float(np.quantile(normal, 0.995)) if len(normal) else 1.0, 1e-6)
     for group in ("normal", "anomaly", "noise"):
         values = scores[groups == group]
         if len(values):
@@ -152,7 +156,8 @@ def score_histogram(
     if probe is not None:
         fig.add_vline(x=min(probe, high), line={"color": "#2ca02c", "width": 3}, annotation_text="your digit")
     fig.update_layout(
-        barmode="overlay", title=title, xaxis_title="anomaly score (nats; higher = more anomalous)",
+        barmode="overlay", title=title,
+        xaxis_title=f"anomaly score (nats; higher = more anomalous; scores above {high:.0f} shown at {high:.0f})",
         yaxis_title="density", height=320, margin={"l": 10, "r": 10, "t": 40, "b": 10},
         legend={"orientation": "h", "y": 1.12},
     )  # fmt: skip
