@@ -6,7 +6,6 @@ import io
 
 import streamlit as st
 import torch
-from torchvision.utils import save_image
 
 from vae.plots import image_grid
 
@@ -23,6 +22,8 @@ def show_grid(images: torch.Tensor, nrow: int, caption: str | None = None, targe
 
 def png_bytes(images: torch.Tensor, nrow: int) -> bytes:
     """The grid as a PNG file (torchvision's save_image), for download buttons."""
+    from torchvision.utils import save_image  # imported on first use, like vae.plots.image_grid
+
     buffer = io.BytesIO()
     save_image(images, buffer, format="png", nrow=nrow, padding=2, pad_value=0.35)
     return buffer.getvalue()

@@ -8,7 +8,6 @@ import numpy as np
 import plotly.graph_objects as go
 import torch
 from plotly.subplots import make_subplots
-from torchvision.utils import make_grid
 
 # Ten colours that stay distinguishable on a projector (Plotly's D3 palette).
 CLASS_COLOURS = [
@@ -22,6 +21,8 @@ def image_grid(images: torch.Tensor, nrow: int = 10, padding: int = 2, scale: in
 
     `scale` enlarges each pixel (nearest neighbour) so small digits stay crisp on screen.
     """
+    from torchvision.utils import make_grid  # imported on first use: torchvision adds ~2 s to start-up
+
     grid = make_grid(images.detach().float().clamp(0, 1), nrow=nrow, padding=padding, pad_value=0.35)
     if scale > 1:
         grid = grid.repeat_interleave(scale, dim=1).repeat_interleave(scale, dim=2)
