@@ -52,7 +52,8 @@ else:
     title = f"PCA projection of {cfg.latent_dim}-D latent means (PC 1: {pc1:.0%}, PC 2: {pc2:.0%} of the variance)"
 
 index_key, z_keys = "explore_index", ("explore_z1", "explore_z2")
-st.session_state.setdefault(index_key, 0)
+# another model's test set may be smaller: keep the remembered digit inside this one
+st.session_state[index_key] = min(st.session_state.get(index_key, 0), len(images) - 1)
 for key, value in zip(z_keys, mu[st.session_state[index_key]], strict=False):
     st.session_state.setdefault(key, float(value))
 

@@ -248,3 +248,14 @@ def test_a_corrupt_image_upload_is_a_message():
     uploader.upload("digit.png", b"\x89PNG\r\n\x1a\n garbage").run()
     assert not at.exception
     assert any("not an image that can be read" in e.value for e in at.error)
+
+
+@needs_mnist
+def test_explorer_survives_switching_to_a_model_with_a_smaller_test_set():
+    torch.manual_seed(0)
+    digits_model = VAE(VAEConfig(image_shape=(1, 8, 8), latent_dim=2, hidden=(16,)))
+    at = start("app_pages/explore.py")
+    next(n for n in at.number_input if n.label == "Test digit #").set_value(5000).run()
+    at.sidebar.file_uploader[0].upload("digits.pt", checkpoint_bytes(digits_model, {"dataset": "digits"})).run()
+    assert not at.exception, at.exception
+    assert at.session_state["explore_index"] == 358  # the last of the 359 digits test images

@@ -19,6 +19,7 @@ import streamlit as st
 import torch
 
 from ui.data import cached_dataset
+from ui.images import display_scale
 from ui.limits import training_slots
 from ui.models import ModelEntry, add_session_model, session_models
 from vae.checkpoint import training_meta
@@ -177,8 +178,8 @@ def show_model_pictures(model: VAE, test_images, test_labels, dataset: str, key:
     first_of_each = [int((test_labels == c).nonzero()[0]) for c in test_labels.unique()[:10]]
     x = to_float(test_images[first_of_each])
     y = test_labels[first_of_each] if model.config.conditional else None
-    scale = max(1, 84 // x.shape[-1])  # 8×8 digits get bigger pixels than 28×28 ones
-    left.image(image_grid(torch.cat([x, model.reconstruct(x, y)]), nrow=len(x), scale=scale), width="stretch")
+    pair = torch.cat([x, model.reconstruct(x, y)])
+    left.image(image_grid(pair, nrow=len(x), scale=display_scale(pair, 84)), width="stretch")
     left.caption("Top: test digits the model never trained on. Bottom: their reconstructions.")
     if right is not None:
         mu, _ = encode_dataset(model, test_images[:SCATTER_POINTS], test_labels[:SCATTER_POINTS])
