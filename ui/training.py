@@ -98,6 +98,9 @@ def _live_view(run: TrainingRun, model: VAE, images, labels, test_images, test_l
     last_draw = 0.0
     try:
         for event in train(model, images, labels, request.settings, test_images, test_labels):
+            if event.kind == "epoch":  # keep the finished epoch before any `st` call (a Stop can land there)
+                run.history.append(event.as_record())
+                last_good = copy.deepcopy(model.state_dict())
             done = event.fraction_done
             if event.kind == "step" and time.perf_counter() - last_draw < _REDRAW_S:
                 continue
@@ -109,8 +112,6 @@ def _live_view(run: TrainingRun, model: VAE, images, labels, test_images, test_l
                 f"train −ELBO {event.train.total:.1f} · about {eta:.0f} s left",
             )
             if event.kind == "epoch":
-                run.history.append(event.as_record())
-                last_good = copy.deepcopy(model.state_dict())
                 curves.plotly_chart(loss_curves(run.history), key=f"curves_{event.epoch}")
                 with pictures.container():
                     show_model_pictures(model, test_images, test_labels, request.dataset, key=f"live_{event.epoch}")
