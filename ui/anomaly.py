@@ -16,7 +16,7 @@ from vae.anomaly import (
     anomaly_scores,
     class_score_matrix,
     noise_images,
-    relative_to_best,
+    scores_for_class,
     split_protocol,
 )
 from vae.data import to_float
@@ -52,9 +52,8 @@ def scored_protocol(
     scores = test_set_scores(entry.id, entry, method, k, False)
     noise_scores = test_set_scores(entry.id, entry, method, k, True) if noise else None
     if reference_class is not None:  # conditional: "is this a c?"
-        pick = (lambda m: relative_to_best(m, reference_class)) if relative else (lambda m: m[:, reference_class])
-        scores = pick(scores)
-        noise_scores = None if noise_scores is None else pick(noise_scores)
+        scores = scores_for_class(scores, reference_class, relative)
+        noise_scores = None if noise_scores is None else scores_for_class(noise_scores, reference_class, relative)
         description = f"tested as class {reference_class}" + (
             ", relative to each image's best class" if relative else ""
         )

@@ -92,6 +92,11 @@ def relative_to_best(matrix: np.ndarray, reference_class: int) -> np.ndarray:
     return matrix[:, reference_class] - matrix.min(axis=1)
 
 
+def scores_for_class(matrix: np.ndarray, reference_class: int, relative: bool = True) -> np.ndarray:
+    """The class-conditional score "is this a c?": relative to the best class, or raw."""
+    return relative_to_best(matrix, reference_class) if relative else matrix[:, reference_class]
+
+
 @dataclass
 class ScoredSet:
     """Scores of one protocol: calibration (normal, held out) and evaluation (normal + anomalies)."""
@@ -168,13 +173,12 @@ def score_protocol(
         if reference_class is None:
             raise ValueError("a conditional model needs the reference class each image is tested against")
         matrix = class_score_matrix(model, x, method, k, seed).numpy()
-        scores = relative_to_best(matrix, reference_class) if relative else matrix[:, reference_class]
-        noise_x = noise_images(noise, model.config.image_shape, seed) if noise else None
+        scores = scores_for_class(matrix, reference_class, relative)
         noise_scores = None
-        if noise_x is not None:
-            noise_matrix = class_score_matrix(model, noise_x, method, k, seed).numpy()
-            noise_scores = (
-                relative_to_best(noise_matrix, reference_class) if relative else noise_matrix[:, reference_class]
+        if noise:
+            noise_x = noise_images(noise, model.config.image_shape, seed)
+            noise_scores = scores_for_class(
+                class_score_matrix(model, noise_x, method, k, seed).numpy(), reference_class, relative
             )
         description = f"normal: class {reference_class}; every image tested as a {reference_class}"
         description += " (relative to its best class)" if relative else ""
