@@ -6,9 +6,9 @@ import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
 from ui.anomaly import NOISE_IMAGES, Probe, score_probe, scored_protocol
-from ui.data import dataset_of, encoded_test_set, test_set
+from ui.data import dataset_of, encoded_test_set, no_test_set_reason, test_set
 from ui.models import current_model
-from vae.anomaly import METHODS, curves, operating_point, quantile_threshold
+from vae.anomaly import METHODS, curves, format_score, operating_point, quantile_threshold, score_unit
 from vae.data import CLASS_NAMES, DatasetNotFoundError
 from vae.plots import add_point, class_score_bars, confusion_figure, latent_scatter, roc_pr_figure, score_histogram
 from vae.preprocess import BlankImageError, UnreadableImageError, drawing_to_mnist, read_image
@@ -18,14 +18,14 @@ entry = current_model()
 model, cfg = entry.model, entry.model.config
 dataset = dataset_of(entry)
 if dataset is None:
-    st.error("This model's metadata names no dataset and its image size matches none: there is no test set to score.")
+    st.error(no_test_set_reason(entry))
     st.stop()
 names = CLASS_NAMES[dataset]
 trained_on = sorted(entry.meta.get("classes", range(10)))
 
 st.markdown(
     "A VAE explains the kind of images it was trained on well. The **anomaly score** says how badly it "
-    "explains an image (in nats: higher = stranger). An image is flagged when its score exceeds a "
+    "explains an image (higher = stranger). An image is flagged when its score exceeds a "
     "**threshold** set from *normal* images the model is not evaluated on."
 )
 
@@ -38,7 +38,7 @@ if cfg.conditional:
     relative = setup[2].checkbox(
         "Relative to the best class",
         value=True,
-        help="Raw scores favour simple images: a thin 1 costs few nats whatever the label. Subtracting the score "
+        help="Raw scores favour simple images: a thin 1 is cheap to explain whatever the label. Subtracting the score "
         "of the class that explains the image best leaves only how badly *c* fits. Untick to see the raw score.",
     )
     normal = [reference_class]
@@ -61,7 +61,9 @@ method = st.radio(
     list(METHODS),
     format_func=lambda m: METHODS[m],
     horizontal=True,
-    help="The importance-sampled score (K=50) is the tightest and about 50× slower to compute.",
+    help="Per unit of ink: the squared reconstruction error divided by the ink of the image and its "
+    "reconstruction, so thin and bold digits are judged on one scale (the likelihood scores below favour "
+    "thin, simple digits). The importance-sampled score (K=50) is the tightest likelihood and about 50× slower.",
 )
 if not normal or len(normal) == 10:
     st.error("Choose at least one normal class and leave at least one class as the anomalies.")
@@ -95,11 +97,15 @@ with result_col:
         elif canvas.image_data is not None:
             source = canvas.image_data
         if source is not None:
-            probe = score_probe(entry, drawing_to_mnist(source), reference_class, method, relative)
+            digit = drawing_to_mnist(source, canvas=upload is None)
+            probe = score_probe(entry, digit, reference_class, method, relative)
     except BlankImageError:
-        st.info("Nothing drawn yet: draw a digit in the black square (white ink), or upload a photo.")
+        if upload is not None:
+            st.info(f"**{upload.name}** looks blank: there is no digit in it to score.")
+        else:
+            st.info("Nothing drawn yet: draw a digit in the black square (white ink), or upload a photo.")
     except UnreadableImageError as err:
-        st.error(str(err))
+        st.error(f"**{upload.name}**: {err}")
     if probe is not None:
         pictures = st.columns(3)
         pictures[0].image(probe.image[0, 0].numpy(), caption="what the model sees", width=140, clamp=True)
@@ -137,18 +143,19 @@ def live_threshold(probe_score: float | None) -> None:
     threshold = quantile_threshold(scored.calibration, q)
     op = operating_point(scored, threshold)
     st.caption(
-        f"Threshold = {threshold:.1f} nats: the score that {q:.1%} of {len(scored.calibration):,} held-out normal "
-        f"images stay below. Expected false-alarm rate {1 - q:.1%}; measured on the evaluated normal images "
-        f"{op.false_positive_rate:.1%}. Anomalies caught: {op.true_positive_rate:.1%}."
+        f"Threshold = {format_score(threshold, method)}: the score that {q:.1%} of {len(scored.calibration):,} "
+        f"held-out normal images stay below. Expected false-alarm rate {1 - q:.1%}; measured on the evaluated "
+        f"normal images {op.false_positive_rate:.1%}. Anomalies caught: {op.true_positive_rate:.1%}."
     )
     if probe_score is not None:
         flagged = probe_score > threshold
         verdict = "an **anomaly**" if flagged else "**normal**"
         (st.error if flagged else st.success)(
-            f"Your digit scores {probe_score:.1f} (threshold {threshold:.1f}): {verdict} at q = {q:.3f}."
+            f"Your digit scores {format_score(probe_score, method)} (threshold {format_score(threshold, method)}): "
+            f"{verdict} at q = {q:.3f}."
         )
     st.plotly_chart(
-        score_histogram(scored.scores, scored.groups, threshold, probe_score, title=scored.description),
+        score_histogram(scored.scores, scored.groups, threshold, probe_score, scored.description, score_unit(method)),
         key="anomaly_histogram",
     )
     report_col, confusion_col = st.columns([3, 2])

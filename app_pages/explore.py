@@ -10,7 +10,7 @@ from ui.latent import clustering_score, decode_point, selection_target
 from ui.models import current_model
 from vae.data import CLASS_NAMES, DatasetNotFoundError, to_float
 from vae.latent import interpolate, manifold, pca_2d, prior_grid, traversal
-from vae.plots import add_point, add_posterior_ellipse, latent_scatter
+from vae.plots import add_point, add_posterior_ellipse, latent_scatter, latent_strip
 
 st.title("Latent explorer")
 entry = current_model()
@@ -41,15 +41,16 @@ st.caption(
     f"labels: **NMI = {clustering_score(entry.id, mu, labels.numpy()):.2f}** (1 = clusters are the classes)."
 )
 
-# --- the scatter (2-D space or a PCA view of it) and what was chosen in it -------------------
+# --- the scatter (2-D space, a strip for 1-D, a PCA view of more) and what was chosen in it ---
 if two_d:
-    points, axis_titles, title = mu, ("z₁", "z₂"), "Latent means of the test set"
+    fig = latent_scatter(mu, labels.numpy(), names, title="Latent means of the test set")
+elif cfg.latent_dim == 1:
+    fig = latent_strip(mu, labels.numpy(), names, title="Latent means of the test set (a 1-D code)")
 else:
     projection = pca_2d(torch.from_numpy(mu))
-    points = projection.points.numpy()
-    axis_titles = ("PC 1", "PC 2")
     pc1, pc2 = projection.explained
     title = f"PCA projection of {cfg.latent_dim}-D latent means (PC 1: {pc1:.0%}, PC 2: {pc2:.0%} of the variance)"
+    fig = latent_scatter(projection.points.numpy(), labels.numpy(), names, title=title, axis_titles=("PC 1", "PC 2"))
 
 index_key, z_keys = "explore_index", ("explore_z1", "explore_z2")
 # another model's test set may be smaller: keep the remembered digit inside this one
@@ -59,7 +60,6 @@ for key, value in zip(z_keys, mu[st.session_state[index_key]], strict=False):
 
 scatter_col, grid_col = st.columns([3, 2])
 with scatter_col:
-    fig = latent_scatter(points, labels.numpy(), names, title=title, axis_titles=axis_titles)
     chosen = st.session_state[index_key]
     if two_d:
         add_posterior_ellipse(fig, mu[chosen], logvar[chosen], f"#{chosen}")

@@ -2,16 +2,16 @@
 
 import streamlit as st
 
-from ui.data import test_set
+from ui.data import class_names_of, test_set
 from ui.images import png_bytes, show_grid
 from ui.models import current_model
-from vae.data import CLASS_NAMES, DatasetNotFoundError, to_float
+from vae.data import DatasetNotFoundError, to_float
 from vae.generation import class_table, sample_grid, samples_like
 
 st.title("Generate")
 entry = current_model()
 model, cfg = entry.model, entry.model.config
-class_names = CLASS_NAMES.get(entry.meta.get("dataset", "mnist"), CLASS_NAMES["mnist"])
+class_names = class_names_of(entry)
 
 st.caption(
     "Each image is the decoder's output for a random code drawn from the prior N(0, I). "
@@ -55,8 +55,8 @@ if cfg.conditional:
         show_grid(
             images,
             nrow=n_cols,
-            caption="Rows: classes 0 to 9. Columns: one shared code z each, so a column keeps its style "
-            "(slant, thickness) while the label changes the digit.",
+            caption=f"Rows: classes {class_names[0]} to {class_names[cfg.num_classes - 1]}. Columns: one shared "
+            "code z each, so a column keeps its style (slant, thickness) while the label changes the digit.",
         )
         offer_download(images, n_cols, "all_classes")
 else:
@@ -71,15 +71,14 @@ else:
         st.caption("An unconditional model picks the digit itself: the class is wherever z happens to land.")
     with tab_like:
         try:
-            test_images, test_labels, dataset = test_set(entry)
+            test_images, test_labels, _ = test_set(entry)
         except (LookupError, DatasetNotFoundError) as err:
             st.error(str(err))
             st.stop()
         controls = st.columns(3)
-        names = CLASS_NAMES[dataset]
-        digit = controls[0].selectbox("Class", range(10), format_func=lambda c: names[c], key="like_class")
+        digit = controls[0].selectbox("Class", range(10), format_func=lambda c: class_names[c], key="like_class")
         of_class = (test_labels == digit).nonzero().flatten()
-        pick = controls[1].number_input(f"Which {names[digit]} (of {len(of_class)})", 0, len(of_class) - 1, 0)
+        pick = controls[1].number_input(f"Which {class_names[digit]} (of {len(of_class)})", 0, len(of_class) - 1, 0)
         spread = controls[2].slider("Spread", 0.0, 3.0, 1.0, step=0.1, help="1 = the encoder's own uncertainty")
         index = int(of_class[pick])
         x = to_float(test_images[index : index + 1])

@@ -4,11 +4,10 @@ import streamlit as st
 
 from ui.limits import HostedLimits
 from ui.training import RUN_KEY, TrainingRequest, run_training, show_last_run
-from vae.data import CLASS_NAMES, DATASETS, DatasetNotFoundError
+from vae.data import CLASS_NAMES, DATASETS, IMAGE_SHAPES, DatasetNotFoundError
 from vae.models import VAEConfig
 from vae.training import TrainSettings
 
-IMAGE_SHAPES = {"mnist": (1, 28, 28), "fashion-mnist": (1, 28, 28), "digits": (1, 8, 8)}
 TRAIN_SIZES = {"mnist": 60_000, "fashion-mnist": 60_000, "digits": 1_438}
 
 st.title("Train a VAE")
@@ -41,15 +40,22 @@ with st.form("train_form"):
     with model_col:
         st.markdown("**Model**")
         arch = st.radio("Architecture", ["mlp", "conv"], horizontal=True, help="conv is slower on a CPU")
-        latent_dim = st.number_input("Latent dimensions", 1, limits.max_latent, 2, help="2 lets you see the space")
+        latent_dim = st.number_input(
+            "Latent dimensions", 1, limits.max_latent, min(2, limits.max_latent), help="2 lets you see the space"
+        )
         hidden = st.number_input(
-            "Hidden width", 8, limits.max_hidden, 512, step=64, help="Two layers: this wide, then half as wide"
+            "Hidden width",
+            8,
+            limits.max_hidden,
+            min(512, limits.max_hidden),
+            step=64,
+            help="Two layers: this wide, then half as wide",
         )
         conditional = st.checkbox("Conditional on the class (CVAE)", help="The label goes into encoder and decoder")
         beta = st.number_input("β (KL weight)", 0.0, 50.0, 1.0, step=0.5, help="β > 1: a smoother, blurrier space")
     with optim_col:
         st.markdown("**Optimisation**")
-        epochs = st.number_input("Epochs", 1, limits.max_epochs, 10)
+        epochs = st.number_input("Epochs", 1, limits.max_epochs, min(10, limits.max_epochs))
         batch_size = st.number_input("Batch size", 1, 4096, 128)
         lr = st.number_input("Learning rate", 1e-6, 10.0, 1e-3, format="%.4f", step=1e-4)
         seed = st.number_input("Seed", 0, 2**31 - 1, 0, help="Same seed, same settings: the same model")

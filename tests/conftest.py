@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import os
 from pathlib import Path
 
@@ -29,3 +30,19 @@ def mnist_root() -> Path:
     if not HAS_MNIST:
         pytest.skip(f"MNIST files not found under {MNIST_ROOT}")
     return MNIST_ROOT
+
+
+@pytest.fixture
+def app_data_dir(monkeypatch) -> None:
+    """Pages that show the test set read MNIST from the shared data folder."""
+    monkeypatch.setenv(DATA_DIR_ENV, os.environ.get(DATA_DIR_ENV) or str(MNIST_ROOT))
+
+
+class CreatesAFile:
+    """Unpickling this object would open (create) a file: proof that code ran."""
+
+    def __init__(self, path: str | os.PathLike) -> None:
+        self.path = str(path)
+
+    def __reduce__(self):
+        return (builtins.open, (self.path, "w"))

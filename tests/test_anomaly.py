@@ -8,6 +8,8 @@ from vae.anomaly import (
     anomaly_scores,
     class_score_matrix,
     curves,
+    format_score,
+    ink_relative_error,
     noise_images,
     operating_point,
     quantile_threshold,
@@ -46,6 +48,22 @@ def test_scores_are_reproducible_and_methods_checked(digits_model):
     torch.testing.assert_close(anomaly_scores(model, x, method="elbo"), anomaly_scores(model, x, method="elbo"))
     with pytest.raises(ValueError, match="unknown method"):
         anomaly_scores(model, x, method="vibes")
+
+
+def test_ink_score_judges_thin_and_bold_digits_on_one_scale():
+    thin, bold = torch.zeros(1, 1, 28, 28), torch.zeros(1, 1, 28, 28)
+    thin[..., 4:24, 13:15] = 1.0  # a 1 two pixels wide
+    bold[..., 4:24, 8:20] = 1.0  # a bar six times the ink
+    half_thin, half_bold = thin.clone(), bold.clone()
+    half_thin[..., 14:24, :] = 0.0  # each reconstruction misses the lower half of the stroke
+    half_bold[..., 14:24, :] = 0.0
+    assert ink_relative_error(thin, thin).item() == 0.0
+    assert ink_relative_error(thin, torch.zeros_like(thin)).item() == pytest.approx(1.0)
+    assert ink_relative_error(thin, half_thin).item() == pytest.approx(ink_relative_error(bold, half_bold).item())
+    assert ink_relative_error(thin, half_thin).item() == pytest.approx(0.5)
+    # the squared error itself says the bold digit is six times worse
+    assert ((bold - half_bold) ** 2).sum() == 6 * ((thin - half_thin) ** 2).sum()
+    assert format_score(0.1234, "ink") == "0.123" and format_score(123.45, "elbo") == "123.5 nats"
 
 
 def test_conditional_scores_need_the_tested_class():

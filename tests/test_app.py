@@ -1,28 +1,21 @@
 """The Streamlit app through AppTest: pages render, the picker switches, uploads, training."""
 
 import base64
-import builtins
 import io
-import os
 
 import pytest
 import torch
 from PIL import Image, ImageDraw
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import MNIST_ROOT, REPO, needs_mnist
+from tests.conftest import REPO, CreatesAFile, needs_mnist
 from ui.models import shipped_names
 from vae.checkpoint import checkpoint_bytes, load_checkpoint
 from vae.models import VAE, VAEConfig
 
 PAGES = [f"app_pages/{p}.py" for p in ("home", "train", "explore", "generate", "anomaly")]
 TIMEOUT = 60
-
-
-@pytest.fixture(autouse=True)
-def _data_dir(monkeypatch):
-    """Pages that show the test set read MNIST from the shared data folder."""
-    monkeypatch.setenv("VAE_DATA_DIR", os.environ.get("VAE_DATA_DIR") or str(MNIST_ROOT))
+pytestmark = pytest.mark.usefixtures("app_data_dir")
 
 
 def start(page: str | None = None) -> AppTest:
@@ -56,14 +49,6 @@ def test_every_page_renders_on_every_shipped_model(page, name):
     assert picker(at).value == f"shipped:{name}"  # the choice survives the page switch
     card = " ".join(c.value for c in at.sidebar.caption)
     assert "MNIST · z=2" in card and ("conditional" in card)
-
-
-class CreatesAFile:
-    def __init__(self, path):
-        self.path = str(path)
-
-    def __reduce__(self):
-        return (builtins.open, (self.path, "w"))
 
 
 def test_hostile_upload_is_refused_and_the_app_keeps_working(tmp_path):
@@ -100,11 +85,23 @@ def test_valid_upload_is_selected_everywhere():
     assert picker(at).value.startswith("uploaded:")
 
 
+TRAIN_FORM = {  # fill_train_form's argument → (kind of widget, its label on the Train page)
+    "dataset": ("selectbox", "Dataset"),
+    "epochs": ("number_input", "Epochs"),
+    "train_size": ("number_input", "Training images"),
+    "latent_dim": ("number_input", "Latent dimensions"),
+    "hidden": ("number_input", "Hidden width"),
+    "batch_size": ("number_input", "Batch size"),
+    "lr": ("number_input", "Learning rate"),
+    "seed": ("number_input", "Seed"),
+}
+
+
 def fill_train_form(at: AppTest, **values) -> None:
+    """Set the Train page's form fields by name (they take effect when Train is clicked)."""
     for key, value in values.items():
-        widget = {"dataset": at.selectbox, "epochs": at.number_input, "train_size": at.number_input}[key]
-        label = {"dataset": "Dataset", "epochs": "Epochs", "train_size": "Training images"}[key]
-        next(w for w in widget if w.label == label).set_value(value)
+        kind, label = TRAIN_FORM[key]
+        next(w for w in getattr(at, kind) if w.label == label).set_value(value)
 
 
 def test_training_on_digits_adds_and_selects_the_model():
@@ -189,11 +186,16 @@ def test_resample_draws_new_digits():
     assert at.session_state["generate_seed"] == 1 and not at.exception
 
 
-def canvas_state(draw: bool = True) -> dict:
-    """What the drawable canvas sends back: a PNG data URL of its RGBA pixels."""
-    image = Image.new("RGBA", (280, 280), (0, 0, 0, 0))
-    if draw:
-        ImageDraw.Draw(image).line([(60, 50), (200, 50), (110, 240)], fill=(255, 255, 255, 255), width=20)
+def canvas_state(draw: bool = True, image: Image.Image | None = None) -> dict:
+    """What the drawable canvas sends back: a PNG data URL of its RGBA pixels.
+
+    By default a white 7 on the transparent 280×280 canvas (or nothing, with draw=False); `image`
+    replaces those pixels with any other drawing.
+    """
+    if image is None:
+        image = Image.new("RGBA", (280, 280), (0, 0, 0, 0))
+        if draw:
+            ImageDraw.Draw(image).line([(60, 50), (200, 50), (110, 240)], fill=(255, 255, 255, 255), width=20)
     buffer = io.BytesIO()
     image.save(buffer, format="PNG")
     url = "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()

@@ -1,10 +1,10 @@
-import builtins
 import io
 import pickle
 
 import pytest
 import torch
 
+from tests.conftest import CreatesAFile
 from vae.checkpoint import CheckpointError, checkpoint_bytes, load_checkpoint, save_checkpoint
 from vae.models import VAE, VAEConfig
 
@@ -13,16 +13,6 @@ from vae.models import VAE, VAEConfig
 def model() -> VAE:
     torch.manual_seed(0)
     return VAE(VAEConfig(image_shape=(1, 8, 8), hidden=(16,), num_classes=10, latent_dim=3))
-
-
-class CreatesAFile:
-    """Unpickling this object would open (create) a file: proof that code ran."""
-
-    def __init__(self, path):
-        self.path = str(path)
-
-    def __reduce__(self):
-        return (builtins.open, (self.path, "w"))
 
 
 def test_round_trip_keeps_weights_config_and_meta(tmp_path, model):

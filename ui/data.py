@@ -7,11 +7,8 @@ import streamlit as st
 import torch
 
 from ui.models import ModelEntry
-from vae.data import CLASS_NAMES, load_dataset
+from vae.data import CLASS_NAMES, IMAGE_SHAPES, load_dataset
 from vae.latent import encode_dataset
-
-# An uploaded model may not say what it was trained on; its image size usually does.
-_DATASET_FOR_SHAPE = {(1, 28, 28): "mnist", (1, 8, 8): "digits"}
 
 
 @st.cache_resource(show_spinner="Loading the dataset…")
@@ -21,21 +18,50 @@ def cached_dataset(name: str, train: bool) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 def dataset_of(entry: ModelEntry) -> str | None:
-    """The dataset a model belongs to: its metadata, else a guess from its image size."""
-    name = entry.meta.get("dataset")
-    if name in CLASS_NAMES:
-        return name
-    return _DATASET_FOR_SHAPE.get(entry.model.config.image_shape)
+    """The dataset whose test set the model can take: the one its metadata names, else one of its image size.
+
+    None when there is none (see `no_test_set_reason`): the pages that need a test set say so instead.
+    """
+    cfg = entry.model.config
+    if cfg.conditional and cfg.num_classes != 10:  # every dataset here has 10 classes
+        return None
+    named = entry.meta.get("dataset")
+    if named in IMAGE_SHAPES:
+        return named if IMAGE_SHAPES[named] == cfg.image_shape else None
+    return next((name for name, shape in IMAGE_SHAPES.items() if shape == cfg.image_shape), None)
+
+
+def no_test_set_reason(entry: ModelEntry) -> str:
+    """Why `dataset_of(entry)` is None, in words for the page."""
+    cfg = entry.model.config
+    shape = "×".join(map(str, cfg.image_shape))
+    named = entry.meta.get("dataset")
+    if cfg.conditional and cfg.num_classes != 10:
+        why = f"This model is conditional on {cfg.num_classes} classes, and every dataset here has 10"
+    elif named in IMAGE_SHAPES:
+        why = (
+            f"This model's metadata says it was trained on {named}, whose images are "
+            f"{'×'.join(map(str, IMAGE_SHAPES[named]))}, but the model takes {shape} images"
+        )
+    else:
+        said = f"its metadata names {named!r}, a dataset VAE Lab does not have" if named else "its metadata names none"
+        why = f"This model takes {shape} images, which no dataset here has, and {said}"
+    return f"{why}: there is no test set to use it with."
+
+
+def class_names_of(entry: ModelEntry) -> list[str]:
+    """Names of the classes a model generates: its dataset's, else the class numbers."""
+    dataset = dataset_of(entry)
+    if dataset is not None:
+        return CLASS_NAMES[dataset]
+    return [str(c) for c in range(max(10, entry.model.config.num_classes))]
 
 
 def test_set(entry: ModelEntry) -> tuple[torch.Tensor, torch.Tensor, str]:
     """The test split matching the model → (images, labels, dataset name). Raises LookupError."""
     name = dataset_of(entry)
     if name is None:
-        raise LookupError(
-            f"This model's images are {entry.model.config.image_shape} and its metadata names no dataset: "
-            "there is no test set to show it."
-        )
+        raise LookupError(no_test_set_reason(entry))
     images, labels = cached_dataset(name, False)
     return images, labels, name
 

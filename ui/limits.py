@@ -12,9 +12,10 @@ from dataclasses import dataclass
 import streamlit as st
 
 
-def _env_int(name: str, default: int) -> int:
+def _env_int(name: str, default: int, floor: int = 1) -> int:
+    """An integer limit from the environment, at least `floor` (the form's smallest choice)."""
     try:
-        return max(1, int(os.environ.get(name, default)))
+        return max(floor, int(os.environ.get(name, default)))
     except ValueError:
         return default
 
@@ -31,8 +32,8 @@ class HostedLimits:
     def from_env(cls) -> HostedLimits:
         return cls(
             max_epochs=_env_int("VAE_LAB_MAX_EPOCHS", cls.max_epochs),
-            max_train_size=_env_int("VAE_LAB_MAX_TRAIN_SIZE", cls.max_train_size),
-            max_hidden=_env_int("VAE_LAB_MAX_HIDDEN", cls.max_hidden),
+            max_train_size=_env_int("VAE_LAB_MAX_TRAIN_SIZE", cls.max_train_size, floor=100),
+            max_hidden=_env_int("VAE_LAB_MAX_HIDDEN", cls.max_hidden, floor=8),
             max_latent=_env_int("VAE_LAB_MAX_LATENT", cls.max_latent),
             max_concurrent_trainings=_env_int("VAE_LAB_MAX_CONCURRENT_TRAININGS", cls.max_concurrent_trainings),
         )

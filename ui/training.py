@@ -202,7 +202,10 @@ def show_last_run(run: TrainingRun) -> None:
         kept = "The last completed epoch was kept and selected." if done else run.message
         st.warning(f"Stopped after {done} of {epochs} epochs. {kept}")
     elif run.status == "diverged":
-        st.error(f"Training diverged: {run.message}" + (f" The model from epoch {done} was kept." if done else ""))
+        kept = (
+            f"The model from epoch {done} was kept and selected." if done else "No epoch finished: no model was kept."
+        )
+        st.error(f"Training diverged: {run.message} {kept}")
     if run.history:
         st.plotly_chart(loss_curves(run.history), key="curves_last")
     entry = session_models().get(run.model_id) if run.model_id else None

@@ -6,10 +6,9 @@
 from __future__ import annotations
 
 import io
+import math
 import os
-import pickle
 import re
-import zipfile
 from datetime import UTC, datetime
 from typing import BinaryIO
 
@@ -18,6 +17,7 @@ import torch
 from vae.models import VAE, VAEConfig
 
 FORMAT_VERSION = 1
+MAX_PARAMETERS = 50_000_000  # 200 MB of float32 weights; the app's largest trainable model has about 8 million
 _REQUIRED_KEYS = ("format_version", "config", "state_dict", "meta")
 
 
@@ -92,7 +92,8 @@ def load_checkpoint(source: str | os.PathLike | BinaryIO | bytes) -> tuple[VAE, 
     """Read and validate a checkpoint → (model in eval mode, meta dict).
 
     Safe on untrusted files: anything but tensors and plain containers is refused without
-    being run. Every failure raises CheckpointError with a message fit to show a user.
+    being run, and the weights are checked against the config before any memory is given to
+    the model. Every failure raises CheckpointError with a message fit to show a user.
     """
     if isinstance(source, bytes | bytearray):
         source = io.BytesIO(source)
@@ -100,7 +101,7 @@ def load_checkpoint(source: str | os.PathLike | BinaryIO | bytes) -> tuple[VAE, 
         payload = torch.load(source, map_location="cpu", weights_only=True)
     except FileNotFoundError:
         raise CheckpointError(f"No checkpoint file at {source}.") from None
-    except (pickle.UnpicklingError, RuntimeError, EOFError, zipfile.BadZipFile, OSError, ValueError, KeyError) as err:
+    except Exception as err:  # malformed pickles make torch raise almost anything (IndexError, struct.error, ...)
         code = re.search(r"Unsupported global: GLOBAL [\w.]+", str(err))
         if code:
             raise CheckpointError(
@@ -115,24 +116,70 @@ def load_checkpoint(source: str | os.PathLike | BinaryIO | bytes) -> tuple[VAE, 
         raise CheckpointError(
             f"This .pt file is not a VAE Lab checkpoint: expected a dict with keys {', '.join(_REQUIRED_KEYS)}."
         )
-    if payload["format_version"] != FORMAT_VERSION:
+    if type(payload["format_version"]) is not int or payload["format_version"] != FORMAT_VERSION:
         raise CheckpointError(
             f"Unsupported checkpoint format version {payload['format_version']!r} "
             f"(this version of VAE Lab reads version {FORMAT_VERSION})."
         )
+    if not isinstance(payload["config"], dict):
+        raise CheckpointError("The checkpoint's model configuration is invalid: it is not a dict.")
     try:
         config = VAEConfig.from_dict(payload["config"])
     except (TypeError, ValueError) as err:
         raise CheckpointError(f"The checkpoint's model configuration is invalid: {err}") from None
-    model = VAE(config)
-    try:
-        model.load_state_dict(payload["state_dict"])
-    except (RuntimeError, TypeError, AttributeError) as err:
+    with torch.device("meta"):  # shapes only, no memory, however large the config claims to be
+        model = VAE(config)
+    _check_weights(model, payload["state_dict"])
+    weights = {name: t.to(torch.float32).contiguous() for name, t in payload["state_dict"].items()}
+    model.load_state_dict(weights, assign=True)  # the checked tensors replace the meta ones: no random init
+    return model.eval(), _checked_meta(payload["meta"])
+
+
+def _check_weights(model: VAE, state_dict: object) -> None:
+    """Refuse weights that do not fit the model (still on the meta device), or that are not finite."""
+    expected = {name: tuple(t.shape) for name, t in model.state_dict().items()}
+    size = sum(math.prod(shape) for shape in expected.values())
+    if size > MAX_PARAMETERS:
         raise CheckpointError(
-            f"The weights do not fit the model described in the checkpoint: {_first_line(err)}"
-        ) from None
-    meta = payload["meta"] if isinstance(payload["meta"], dict) else {}
-    return model.eval(), meta
+            f"The checkpoint describes a model with {size:,} parameters; VAE Lab loads at most {MAX_PARAMETERS:,}."
+        )
+    if not isinstance(state_dict, dict) or not all(isinstance(t, torch.Tensor) for t in state_dict.values()):
+        raise CheckpointError("The checkpoint's weights are not a dict of tensors.")
+    problems = [f"{name} is missing" for name in expected if name not in state_dict]
+    problems += [f"{name!s} is not part of it" for name in state_dict if name not in expected]
+    problems += [
+        f"{name} is {list(state_dict[name].shape)}, the config needs {list(shape)}"
+        for name, shape in expected.items()
+        if name in state_dict and tuple(state_dict[name].shape) != shape
+    ]
+    if problems:
+        more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
+        raise CheckpointError(
+            f"The weights do not fit the model described in the checkpoint: {'; '.join(problems[:3])}{more}."
+        )
+    for name, tensor in state_dict.items():
+        if tensor.layout != torch.strided or not tensor.is_floating_point():
+            raise CheckpointError(f"The checkpoint's weight {name} is not a dense tensor of floating-point numbers.")
+        if tensor.numel() and not torch.isfinite(torch.stack(torch.aminmax(tensor))).all():  # NaN propagates
+            raise CheckpointError(f"The checkpoint's weight {name} contains NaN or infinite values.")
+
+
+def _checked_meta(meta: object) -> dict:
+    """The metadata, minus the fields the app reads when they have the wrong type (they would break pages)."""
+    if not isinstance(meta, dict):
+        return {}
+    meta = dict(meta)
+    if "dataset" in meta and not isinstance(meta["dataset"], str):
+        del meta["dataset"]
+    classes = meta.get("classes")
+    if classes is not None and not (
+        isinstance(classes, list) and classes and all(type(c) is int and 0 <= c < 10 for c in classes)
+    ):
+        del meta["classes"]
+    if "metrics" in meta:
+        metrics = meta["metrics"] if isinstance(meta["metrics"], dict) else {}
+        meta["metrics"] = {k: v for k, v in metrics.items() if type(v) in (int, float)}
+    return meta
 
 
 def _first_line(err: Exception) -> str:

@@ -17,6 +17,7 @@ CLASS_NAMES = {
     "digits": [str(d) for d in range(10)],
     "fashion-mnist": ["T-shirt", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Boot"],
 }
+IMAGE_SHAPES = {"mnist": (1, 28, 28), "fashion-mnist": (1, 28, 28), "digits": (1, 8, 8)}  # (C, H, W)
 # Files torchvision's MNIST-style classes read, relative to <root>/<folder>/raw/.
 _IDX_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
 _DIGITS_TEST_FRACTION = 0.2

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
 from itertools import pairwise
+from numbers import Integral, Real
 from typing import Literal, NamedTuple
 
 import torch
@@ -42,12 +43,21 @@ class VAEConfig:
 
     def validate(self) -> None:
         """Raise ValueError with a readable message for a configuration that cannot work."""
+        for name, kind, what in (
+            ("latent_dim", Integral, "a whole number"),
+            ("num_classes", Integral, "a whole number"),
+            ("gaussian_std", Real, "a number"),
+            ("beta", Real, "a number"),
+        ):  # a checkpoint's config is untrusted data: check types before comparing values
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, kind):
+                raise ValueError(f"{name} must be {what}, got {value!r}")
         if len(self.image_shape) != 3 or min(self.image_shape) < 1:
             raise ValueError(f"image_shape must be (C, H, W) with positive sizes, got {self.image_shape}")
         if self.latent_dim < 1:
             raise ValueError(f"latent_dim must be at least 1, got {self.latent_dim}")
-        if any(h < 1 for h in self.hidden):
-            raise ValueError(f"hidden sizes must be positive, got {self.hidden}")
+        if not self.hidden or any(h < 1 for h in self.hidden):
+            raise ValueError(f"hidden must list at least one positive layer width, got {self.hidden}")
         if self.arch not in ("mlp", "conv"):
             raise ValueError(f"arch must be 'mlp' or 'conv', got {self.arch!r}")
         if self.arch == "conv":
@@ -63,10 +73,10 @@ class VAEConfig:
             raise ValueError(f"num_classes must be 0 (unconditional) or positive, got {self.num_classes}")
         if self.likelihood not in ("bernoulli", "gaussian"):
             raise ValueError(f"likelihood must be 'bernoulli' or 'gaussian', got {self.likelihood!r}")
-        if self.gaussian_std <= 0:
-            raise ValueError(f"gaussian_std must be positive, got {self.gaussian_std}")
-        if self.beta < 0:
-            raise ValueError(f"beta must be non-negative, got {self.beta}")
+        if not 0 < self.gaussian_std < float("inf"):  # written so that NaN fails too
+            raise ValueError(f"gaussian_std must be positive and finite, got {self.gaussian_std}")
+        if not 0 <= self.beta < float("inf"):
+            raise ValueError(f"beta must be non-negative and finite, got {self.beta}")
 
     @property
     def conditional(self) -> bool:

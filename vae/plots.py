@@ -98,6 +98,34 @@ def latent_scatter(
     return fig
 
 
+def latent_strip(
+    z: np.ndarray | torch.Tensor,
+    labels: np.ndarray | torch.Tensor,
+    class_names: Sequence[str] | None = None,
+    title: str = "",
+    jitter: float = 0.3,
+    seed: int = 0,
+) -> go.Figure:
+    """1-D latent means as a strip plot: x = z₁, y = the class, spread by a little seeded jitter.
+
+    Built on `latent_scatter`, so points keep their dataset index as `customdata` and can be selected.
+    """
+    z = np.asarray(z).reshape(-1)
+    labels = np.asarray(labels)
+    spread = np.random.default_rng(seed).uniform(-jitter, jitter, len(z))
+    points = np.column_stack([z, labels + spread])
+    fig = latent_scatter(
+        points, labels, class_names, title, axis_titles=("z₁", "class (jittered so dots do not overlap)")
+    )
+    for trace in fig.data:
+        trace.hovertemplate = f"class {trace.name}<br>index %{{customdata}}<br>z₁ = %{{x:.2f}}<extra></extra>"
+    classes = np.unique(labels).tolist()
+    names = [class_names[c] if class_names is not None else str(c) for c in classes]
+    fig.layout.yaxis.scaleanchor = None  # classes and z₁ share no unit
+    fig.update_yaxes(tickmode="array", tickvals=classes, ticktext=names, zeroline=False)
+    return fig
+
+
 def add_posterior_ellipse(fig: go.Figure, mu: np.ndarray, logvar: np.ndarray, label: str) -> go.Figure:
     """Draw the encoder's posterior for one image as its μ ± 2σ ellipse (2-D latent spaces)."""
     sigma = np.exp(0.5 * np.asarray(logvar))
@@ -134,7 +162,12 @@ GROUP_COLOURS = {"normal": "#1f77b4", "anomaly": "#d62728", "noise": "#7f7f7f"}
 
 
 def score_histogram(
-    scores: np.ndarray, groups: np.ndarray, threshold: float, probe: float | None = None, title: str = ""
+    scores: np.ndarray,
+    groups: np.ndarray,
+    threshold: float,
+    probe: float | None = None,
+    title: str = "",
+    unit: str = "nats",
 ) -> go.Figure:
     """Score distributions per group (normal / anomaly / noise), the threshold, and a probe score.
 
@@ -158,7 +191,7 @@ def score_histogram(
         fig.add_vline(x=min(probe, high), line={"color": "#2ca02c", "width": 3}, annotation_text="your digit")
     fig.update_layout(
         barmode="overlay", title=title,
-        xaxis_title=f"anomaly score (nats; higher = more anomalous; scores above {high:.0f} shown at {high:.0f})",
+        xaxis_title=f"anomaly score ({unit}; higher = more anomalous; scores above {high:.3g} shown at {high:.3g})",
         yaxis_title="density", height=320, margin={"l": 10, "r": 10, "t": 40, "b": 10},
         legend={"orientation": "h", "y": 1.12},
     )  # fmt: skip

@@ -12,11 +12,13 @@ import io
 
 import numpy as np
 import torch
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageOps
 
 SIZE, BOX = 28, 20
 INK = 0.1  # a pixel with at least this much ink (0..1, after contrast stretch) counts as drawn
 MAX_PIXELS = 25_000_000  # uploads larger than this are refused before decoding (decompression bombs)
+WORK_SIDE = 1024  # larger images are shrunk to this longer side first: the result is 28 px, and a
+# 25-megapixel RGBA photo would otherwise take seconds and gigabytes as float64 arrays
 
 
 class BlankImageError(ValueError):
@@ -38,15 +40,33 @@ def read_image(data: bytes) -> Image.Image:
         image.seek(0)
         image.load()
         image = ImageOps.exif_transpose(image)  # phone photos store their rotation in EXIF
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError) as err:
-        if isinstance(err, UnreadableImageError):
-            raise
-        raise UnreadableImageError(f"This file is not an image that can be read ({type(err).__name__}).") from None
+    except UnreadableImageError:
+        raise
+    except Image.DecompressionBombError:  # Pillow refuses the most extreme sizes itself, inside open()
+        raise UnreadableImageError(f"The image is too large: the limit is {MAX_PIXELS:,} pixels.") from None
+    except Exception:  # Pillow's decoders raise many types on malformed files (struct.error, EOFError, ...)
+        raise UnreadableImageError(
+            "This file is not an image that can be read: it is damaged, cut short, or not an image at all."
+        ) from None
     return image
 
 
-def _ink(image: Image.Image | np.ndarray) -> np.ndarray:
-    """Any image → float array (H, W) in [0, 1] where 1 is ink and 0 is background."""
+def _shrunk(image: Image.Image) -> Image.Image:
+    """A copy no larger than WORK_SIDE on its longer side (area-averaged, so thin strokes survive)."""
+    if max(image.size) <= WORK_SIDE:
+        return image
+    if image.mode in ("1", "P", "PA"):  # Pillow resizes these with nearest neighbour: strokes could vanish
+        image = image.convert("L" if image.mode == "1" else "RGBA")
+    image = image.copy()
+    image.thumbnail((WORK_SIDE, WORK_SIDE), Image.Resampling.BOX)
+    return image
+
+
+def _ink(image: Image.Image | np.ndarray, canvas: bool = False) -> tuple[np.ndarray, bool]:
+    """Any image → (float array (H, W) in [0, 1] where 1 is ink, whether transparency decided the ink).
+
+    When transparency decided it, the background is exactly 0; otherwise the paper's level is unknown.
+    """
     if isinstance(image, np.ndarray):
         array = image.astype(np.float64)
         if array.ndim == 3 and array.shape[2] == 1:
@@ -54,26 +74,27 @@ def _ink(image: Image.Image | np.ndarray) -> np.ndarray:
         if array.max(initial=0) > 1.0:
             array = array / (65535.0 if array.max() > 255 else 255.0)
         if array.ndim == 2:
-            return _auto_invert(array)
-        if array.shape[2] == 4:
-            return _ink_from_rgba(array)
-        return _auto_invert(array[:, :, :3] @ np.array([0.299, 0.587, 0.114]))
+            return _auto_invert(array), False
+        if array.shape[2] == 4 and (canvas or array[:, :, 3].min(initial=1.0) < 1.0):
+            return _ink_from_rgba(array), True
+        return _auto_invert(array[:, :, :3] @ np.array([0.299, 0.587, 0.114])), False
+    image = _shrunk(image)
     if image.mode == "P" or image.mode == "PA":
         image = image.convert("RGBA")
+    if image.mode == "LAB":  # CIELab TIFFs: L is the lightness, and Pillow converts LAB to nothing else
+        image = image.getchannel("L")
     if image.mode in ("RGBA", "LA", "La", "RGBa"):
-        return _ink(np.asarray(image.convert("RGBA")))
+        return _ink(np.asarray(image.convert("RGBA")), canvas)
     if image.mode in ("I", "I;16", "I;16B", "I;16L", "F"):
         array = np.asarray(image, dtype=np.float64)
         top = array.max(initial=0)
-        return _auto_invert(array / top if top > 0 else array)
-    return _auto_invert(np.asarray(image.convert("L"), dtype=np.float64) / 255.0)
+        return _auto_invert(array / top if top > 0 else array), False
+    return _auto_invert(np.asarray(image.convert("L"), dtype=np.float64) / 255.0), False
 
 
 def _ink_from_rgba(rgba: np.ndarray) -> np.ndarray:
     """Transparency decides what is drawn: the opaque pixels are the ink, light or dark."""
     alpha = rgba[:, :, 3]
-    if alpha.min() >= 1.0:  # fully opaque: an ordinary picture
-        return _auto_invert(rgba[:, :, :3] @ np.array([0.299, 0.587, 0.114]))
     lum = rgba[:, :, :3] @ np.array([0.299, 0.587, 0.114])
     opaque = alpha > 0.5
     light_ink = lum[opaque].mean() >= 0.5 if opaque.any() else True
@@ -86,13 +107,16 @@ def _auto_invert(gray: np.ndarray) -> np.ndarray:
     return 1.0 - gray if np.median(border) > 0.5 else gray
 
 
-def drawing_to_mnist(image: Image.Image | np.ndarray) -> torch.Tensor:
+def drawing_to_mnist(image: Image.Image | np.ndarray, canvas: bool = False) -> torch.Tensor:
     """A drawing, photo or scan of one digit → float tensor [1, 1, 28, 28] in [0, 1], MNIST-style.
 
+    `canvas=True` says the RGBA image is a drawing on a transparent canvas: its opaque pixels are the
+    ink even where they cover the whole canvas (an opaque RGBA upload is otherwise taken as a photo).
     Raises BlankImageError when there is no ink (an empty canvas, a blank page).
     """
-    ink = _ink(image)
-    background, top = float(np.median(ink)), float(ink.max(initial=0))
+    ink, on_transparency = _ink(image, canvas)
+    # the paper is what most of the picture is, unless transparency says exactly where it is
+    background, top = (0.0 if on_transparency else float(np.median(ink))), float(ink.max(initial=0))
     if ink.size == 0 or top - background < INK:
         raise BlankImageError("Nothing drawn: the image has no ink to score.")
     ink = np.clip((ink - background) / (top - background), 0.0, 1.0)  # paper → 0, darkest stroke → 1

@@ -193,7 +193,7 @@ def train(
                     model.load_state_dict(last_good)
                     raise TrainingDiverged(
                         f"the loss became {loss.item()} at epoch {epoch}, step {step}; the model was "
-                        f"restored to the end of epoch {epoch - 1}. Try a smaller learning rate "
+                        f"restored to {_restored_to(epoch)}. Try a smaller learning rate "
                         f"(this run used {settings.lr:g})."
                     )
                 optimizer.zero_grad(set_to_none=True)
@@ -211,8 +211,8 @@ def train(
             if not all(map(_finite, running)) or (test is not None and not all(map(_finite, test))):
                 model.load_state_dict(last_good)
                 raise TrainingDiverged(
-                    f"the loss is no longer finite after epoch {epoch}; the model was restored to the "
-                    f"end of epoch {epoch - 1}. Try a smaller learning rate (this run used {settings.lr:g})."
+                    f"the loss is no longer finite after epoch {epoch}; the model was restored to "
+                    f"{_restored_to(epoch)}. Try a smaller learning rate (this run used {settings.lr:g})."
                 )
             last_good = copy.deepcopy(model.state_dict())
             elapsed = time.perf_counter() - started
@@ -221,6 +221,11 @@ def train(
             )
     finally:
         model.eval()
+
+
+def _restored_to(epoch: int) -> str:
+    """Where a run that diverged during `epoch` was put back to."""
+    return f"the end of epoch {epoch - 1}" if epoch > 1 else "its initial weights"
 
 
 def _finite(value: float) -> bool:
