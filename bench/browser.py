@@ -1,8 +1,13 @@
-"""A real Streamlit server and Debian's Chromium, for browser benchmarks and the e2e tests."""
+"""A real Streamlit server and Debian's Chromium, for browser benchmarks and the e2e tests.
+
+Besides the server and the browser: helpers to move around the app (sidebar model picker and page
+links), to draw on the anomaly lab's canvas, and to time how long the app takes to react to an input.
+"""
 
 from __future__ import annotations
 
 import os
+import random
 import socket
 import subprocess
 import sys
@@ -10,9 +15,12 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
-from bench.common import REPO
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect
+
+from bench.common import REPO, p50_p95
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -63,6 +71,248 @@ def streamlit_server(log_path: Path, env: dict[str, str] | None = None) -> Itera
             server.wait(timeout=20)
 
 
-def launch_chromium(playwright):
+def launch_chromium(playwright: Playwright) -> Browser:
     """Debian's Chromium, headless, with the flags this closed network needs."""
     return playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+
+
+# --- moving around the app ------------------------------------------------------------------------
+PAGES = {  # sidebar link → the page's title (h1), in app.py's order
+    "Home": "VAE Lab",
+    "Train": "Train a VAE",
+    "Latent explorer": "Latent explorer",
+    "Generate": "Generate",
+    "Anomaly lab": "Anomaly lab",
+}
+VIEWPORT = {"width": 1400, "height": 1900}  # tall: Streamlit's main area scrolls inside the page
+SLOW_MS = 120_000  # a first visit may score the whole test set on a busy 2-core machine
+
+
+def wait_idle(page: Page, timeout: float = 60_000) -> None:
+    """Wait until Streamlit has finished running the script for this page."""
+    page.wait_for_selector(IDLE, timeout=timeout)
+    page.wait_for_timeout(300)  # let the last deltas paint
+
+
+def go_to(page: Page, link: str, heading: str, timeout: float = SLOW_MS) -> None:
+    """Follow the sidebar navigation link `link` and wait for that page's `heading`."""
+    page.get_by_test_id("stSidebarNav").get_by_role("link", name=link).click()
+    expect(page.get_by_role("heading", name=heading, level=1)).to_be_visible(timeout=timeout)
+    wait_idle(page, timeout)
+
+
+def choose(page: Page, label: str, option: str) -> None:
+    """Pick `option` in the selectbox labelled `label`."""
+    page.get_by_test_id("stSelectbox").filter(has_text=label).locator("input").click()
+    page.get_by_role("option", name=option, exact=True).click()
+
+
+def choose_model(page: Page, model: str, timeout: float = SLOW_MS) -> None:
+    """Select `model` in the sidebar picker (if it isn't already) and wait for the rerun it causes."""
+    sidebar = page.get_by_test_id("stSidebar")
+    picker = sidebar.get_by_role("combobox", name="Model")
+    if picker.input_value() == model:
+        return
+    summary = sidebar.get_by_test_id("stCaptionContainer").first  # the chosen model's one-line card
+    before = summary.inner_text()
+    picker.click()
+    page.get_by_role("option", name=model, exact=True).click()
+    expect(summary).not_to_have_text(before, timeout=timeout)
+    wait_idle(page, timeout)
+
+
+def open_page(page: Page, url: str, link: str, heading: str, model: str | None = None) -> None:
+    """Open the app at `url`, choose `model` in the sidebar (if given), then the page behind `link`."""
+    page.goto(url)
+    wait_idle(page, SLOW_MS)
+    if model is not None:
+        choose_model(page, model)
+    go_to(page, link, heading)
+
+
+def visit(page: Page, model: str, link: str) -> None:
+    """Show the page behind sidebar link `link` with `model` chosen, from wherever the app is."""
+    choose_model(page, model)
+    heading = page.get_by_role("heading", name=PAGES[link], level=1)
+    if heading.count():
+        wait_idle(page, SLOW_MS)
+    else:
+        go_to(page, link, PAGES[link])
+
+
+def error_texts(page: Page) -> list[str]:
+    """Streamlit exception boxes and st.error boxes on the page (the anomaly verdict can be one)."""
+    error_alert = "[data-testid='stAlert']:has([data-testid='stAlertContentError'])"
+    return page.locator(f"[data-testid='stException'], {error_alert}").all_inner_texts()
+
+
+# --- drawing on the anomaly lab's canvas ------------------------------------------------------------
+Stroke = list[tuple[float, float]]  # canvas pixels, (0, 0) top left of the 280×280 canvas
+SEVEN: Stroke = [(60, 60), (140, 60), (210, 60), (180, 130), (150, 200), (130, 240)]
+DIGIT_STROKES: list[Stroke] = [  # one stroke each: the canvas sends its image 200 ms after a mouse-up
+    SEVEN,
+    [(150, 40), (143, 140), (135, 240)],  # 1
+    [(140, 45), (195, 75), (205, 140), (190, 210), (140, 240), (90, 210), (75, 140), (90, 75), (140, 45)],  # 0
+    [(80, 90), (110, 55), (160, 50), (195, 85), (185, 130), (130, 180), (80, 230), (210, 230)],  # 2
+    [(80, 60), (190, 60), (130, 130), (195, 175), (160, 235), (80, 225)],  # 3
+    [(170, 240), (170, 40), (70, 170), (220, 170)],  # 4
+]
+
+
+def varied_stroke(variant: int) -> Stroke:
+    """A digit stroke, shifted and scaled by `variant`: different variants draw different images."""
+    rng = random.Random(variant)
+    scale, dx, dy = rng.uniform(0.7, 1.0), rng.uniform(-25, 25), rng.uniform(-25, 25)
+    base = DIGIT_STROKES[variant % len(DIGIT_STROKES)]
+    return [(140 + (x - 140) * scale + dx, min(max(140 + (y - 140) * scale + dy, 40), 260)) for x, y in base]
+
+
+def draw_stroke(page: Page, stroke: Stroke) -> None:
+    """Draw one stroke with the mouse on the drawable canvas (its mouse-up ends the stroke).
+
+    The canvas's toolbar sits, invisible, over its top 30 px until the pointer has hovered the canvas
+    for 0.2 s; it then slides up. So: hover first, and keep strokes below y = 40.
+    """
+    canvas = page.locator("canvas.upper-canvas")  # fabric.js draws on this one (st.dataframe has canvases too)
+    canvas.scroll_into_view_if_needed()
+    box = canvas.bounding_box()
+    x, y = box["x"], box["y"]
+    page.mouse.move(x + box["width"] / 2, y + box["height"] / 2)
+    page.wait_for_timeout(400)
+    page.mouse.move(x + stroke[0][0], y + stroke[0][1])
+    page.mouse.down()
+    for px, py in stroke[1:]:
+        page.mouse.move(x + px, y + py, steps=10)
+    page.mouse.up()
+
+
+# --- timing the app's reaction to one input ----------------------------------------------------------
+# In the page's own clock: the last keydown / mouse-up, the first websocket message after it (the rerun
+# request), and the script run that followed (its state turning "running").
+REACTION_TIMER = """
+(() => {
+  const timer = (window.__vaeLabTimer = { input: null });
+  const reset = () => {
+    Object.assign(timer, { input: performance.now(), sent: null, started: null, shown: null, idle: null });
+  };
+  window.addEventListener("keydown", reset, true);
+  window.addEventListener("mouseup", reset, true);
+  const send = WebSocket.prototype.send;
+  WebSocket.prototype.send = function (data) {
+    if (timer.input !== null && timer.sent === null) timer.sent = performance.now();
+    return send.call(this, data);
+  };
+  new MutationObserver(() => {
+    const app = document.querySelector("[data-testid='stApp']");
+    if (timer.sent !== null && timer.started === null && app?.dataset.testScriptState === "running")
+      timer.started = performance.now();
+  }).observe(document, { subtree: true, attributes: true, attributeFilter: ["data-test-script-state"] });
+})();
+"""
+FIND_TEXT = """([testid, part]) => {
+  for (const el of document.querySelectorAll(`[data-testid="${testid}"]`))
+    if (el.innerText.includes(part)) return el.innerText;
+  return null;
+}"""
+TEXT_CHANGED = f"""([testid, part, before]) => {{
+  const now = ({FIND_TEXT})([testid, part]);
+  if (now === null || now === before) return false;
+  window.__vaeLabTimer.shown ??= performance.now();
+  return true;
+}}"""
+RUN_FINISHED = f"""() => {{
+  const timer = window.__vaeLabTimer;
+  if (timer.started === null || !document.querySelector("{IDLE}")) return false;
+  timer.idle ??= performance.now();
+  return true;
+}}"""
+CANVAS_CLEARED = f"""(verdict) => document.querySelectorAll("[class*='st-key-canvas_']").length === 1
+  && ({FIND_TEXT})(verdict) === null && document.querySelector("{IDLE}") !== null"""
+THRESHOLD_CAPTION = ("stCaptionContainer", "Threshold = ")  # (data-testid, text it contains)
+VERDICT = ("stAlert", "Your digit scores")
+
+
+@dataclass
+class Reaction:
+    """Milliseconds from an input (key press, mouse-up) to each step of the app's answer."""
+
+    sent_ms: float  # the rerun request left the browser
+    shown_ms: float | None  # the watched text changed (None: nothing watched)
+    idle_ms: float  # the script run finished
+
+
+def reaction_rows(interaction: str, reactions: list[Reaction], targets: dict[str, str] | None = None) -> list[list]:
+    """Table rows [interaction, step, n, p50 ms, p95 ms, target]: one per step of the app's answer."""
+    steps = {
+        "input → rerun request sent": [r.sent_ms for r in reactions],
+        "input → text updated": [r.shown_ms for r in reactions if r.shown_ms is not None],
+        "input → run finished": [r.idle_ms for r in reactions],
+    }
+    rows = []
+    for step, values in steps.items():
+        p50, p95 = p50_p95(values) if values else (float("nan"), float("nan"))
+        rows.append([interaction, step, len(values), f"{p50:.0f}", f"{p95:.0f}", (targets or {}).get(step, "")])
+    return rows
+
+
+def install_reaction_timer(context: BrowserContext) -> None:
+    """Time inputs in every page of `context` (call before opening pages)."""
+    context.add_init_script(REACTION_TIMER)
+
+
+def text_of(page: Page, target: tuple[str, str]) -> str | None:
+    """The text of the first element with data-testid target[0] whose text contains target[1]."""
+    return page.evaluate(FIND_TEXT, list(target))
+
+
+def await_reaction(
+    page: Page, watch: tuple[str, str] | None = None, before: str | None = None, timeout: float = SLOW_MS
+) -> Reaction:
+    """Wait for the rerun the last input caused (and for `watch`'s text to differ from `before`)."""
+    if watch is not None:
+        page.wait_for_function(TEXT_CHANGED, arg=[*watch, before], polling="raf", timeout=timeout)
+    page.wait_for_function(RUN_FINISHED, polling="raf", timeout=timeout)
+    timer = page.evaluate("window.__vaeLabTimer")
+    shown = None if watch is None else timer["shown"] - timer["input"]
+    return Reaction(timer["sent"] - timer["input"], shown, timer["idle"] - timer["input"])
+
+
+# --- the anomaly lab ----------------------------------------------------------------------------------
+REFERENCE_CLASS_LABEL = "Reference class c"
+
+
+def reference_class_shown(page: Page) -> str:
+    """The conditional model's reference class, as the anomaly lab's selectbox shows it."""
+    return page.get_by_test_id("stSelectbox").filter(has_text=REFERENCE_CLASS_LABEL).locator("input").input_value()
+
+
+def open_anomaly_lab(page: Page, url: str, model: str, reference_class: int | None = None) -> None:
+    """The anomaly lab on `model`, tested against `reference_class` (conditional models). Needs the timer."""
+    open_page(page, url, "Anomaly lab", "Anomaly lab", model)
+    if reference_class is not None and reference_class_shown(page) != str(reference_class):
+        before = text_of(page, THRESHOLD_CAPTION)
+        choose(page, REFERENCE_CLASS_LABEL, str(reference_class))
+        await_reaction(page, THRESHOLD_CAPTION, before)
+    page.locator("canvas.upper-canvas").wait_for(timeout=SLOW_MS)
+
+
+def clear_canvas(page: Page) -> None:
+    """Press the canvas's Clear button; wait for the fresh canvas alone (Clear reruns twice) and no verdict."""
+    page.get_by_role("button", name="Clear", exact=True).click()
+    page.wait_for_function(CANVAS_CLEARED, arg=list(VERDICT), polling="raf", timeout=SLOW_MS)
+    wait_idle(page, SLOW_MS)
+
+
+def draw_and_await_verdict(page: Page, variant: int) -> Reaction:
+    """Draw stroke `variant` and wait for the verdict on it."""
+    before = text_of(page, VERDICT)
+    draw_stroke(page, varied_stroke(variant))
+    return await_reaction(page, VERDICT, before)
+
+
+def move_slider(page: Page, key: str) -> Reaction:
+    """Press `key` (ArrowRight / ArrowLeft) on the quantile slider and wait for the report to follow."""
+    before = text_of(page, THRESHOLD_CAPTION)
+    page.get_by_role("slider").focus()
+    page.keyboard.press(key)
+    return await_reaction(page, THRESHOLD_CAPTION, before)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import numpy as np
+
 from vae.data import DATA_DIR_ENV, resolve_data_root
 
 REPO = Path(__file__).resolve().parents[1]
@@ -26,3 +28,14 @@ def print_table(headers: list[str], rows: list[list]) -> None:
     print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
     for row in cells:
         print("| " + " | ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) + " |")
+
+
+def p50_p95(values: list[float]) -> tuple[float, float]:
+    """Median and 95th percentile (linear interpolation)."""
+    p50, p95 = np.percentile(values, [50, 95])
+    return float(p50), float(p95)
+
+
+def load_average() -> str:
+    """The machine's load (1, 5, 15 min), to print beside timings taken on a shared machine."""
+    return "load average " + ", ".join(f"{load:.2f}" for load in os.getloadavg())

@@ -13,11 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from bench.browser import CHROMIUM, launch_chromium, streamlit_server
+from bench.browser import CHROMIUM, VIEWPORT, launch_chromium, streamlit_server
 from tests.conftest import MNIST_ROOT, REPO
 
 SCREENSHOTS = REPO / "artifacts" / "screenshots"
-VIEWPORT = {"width": 1400, "height": 1900}  # tall: Streamlit's main area scrolls inside the page
 
 
 @pytest.fixture(scope="session")

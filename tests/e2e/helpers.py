@@ -1,39 +1,14 @@
-"""Small Playwright helpers for Streamlit pages."""
+"""Small Playwright helpers for Streamlit pages (the ones the benchmarks use too live in bench.browser)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from playwright.sync_api import Page, expect
 
-from bench.browser import IDLE
+from bench.browser import choose, go_to, open_page, wait_idle
 
-
-def wait_idle(page: Page, timeout: float = 60_000) -> None:
-    """Wait until Streamlit has finished running the script for this page."""
-    page.wait_for_selector(IDLE, timeout=timeout)
-    page.wait_for_timeout(300)  # let the last deltas paint
-
-
-def go_to(page: Page, link: str, heading: str) -> None:
-    """Follow the sidebar navigation link `link` and wait for that page's `heading`."""
-    page.get_by_test_id("stSidebarNav").get_by_role("link", name=link).click()
-    expect(page.get_by_role("heading", name=heading, level=1)).to_be_visible()
-    wait_idle(page)
-
-
-def open_page(page: Page, url: str, link: str, heading: str, model: str | None = None) -> None:
-    """Open the app at `url`, choose `model` in the sidebar (if given), then the page behind `link`."""
-    page.goto(url)
-    wait_idle(page)
-    if model is not None:
-        choose(page, "Model", model)
-        wait_idle(page)
-    go_to(page, link, heading)
-
-
-def choose(page: Page, label: str, option: str) -> None:
-    """Pick `option` in the selectbox labelled `label`."""
-    page.get_by_test_id("stSelectbox").filter(has_text=label).locator("input").click()
-    page.get_by_role("option", name=option, exact=True).click()
+__all__ = ["assert_no_exception", "choose", "go_to", "open_page", "screenshot_whole_page", "set_number", "wait_idle"]
 
 
 def set_number(page: Page, label: str, value: float) -> None:
@@ -44,3 +19,14 @@ def set_number(page: Page, label: str, value: float) -> None:
 
 def assert_no_exception(page: Page) -> None:
     expect(page.get_by_test_id("stException")).to_have_count(0)
+
+
+def screenshot_whole_page(page: Page, path: Path) -> None:
+    """A screenshot of all of the main area: it scrolls inside the page, so grow the viewport to fit it."""
+    viewport = page.viewport_size
+    height = page.get_by_test_id("stMain").evaluate("main => main.scrollHeight")
+    if height > viewport["height"]:
+        page.set_viewport_size({"width": viewport["width"], "height": height})
+        page.wait_for_timeout(500)  # charts re-lay themselves out
+    page.screenshot(path=path, full_page=True)
+    page.set_viewport_size(viewport)

@@ -4,20 +4,9 @@ import re
 
 from playwright.sync_api import expect
 
+from bench.browser import SEVEN, draw_stroke
 from tests.conftest import needs_mnist
 from tests.e2e.helpers import assert_no_exception, choose, open_page, wait_idle
-
-
-def draw_seven(page) -> None:
-    canvas = page.locator("canvas.upper-canvas")  # fabric.js draws on this one (st.dataframe has canvases too)
-    canvas.scroll_into_view_if_needed()
-    box = canvas.bounding_box()
-    x, y = box["x"], box["y"]
-    page.mouse.move(x + 60, y + 60)
-    page.mouse.down()
-    for px, py in [(140, 60), (210, 60), (180, 130), (150, 200), (130, 240)]:
-        page.mouse.move(x + px, y + py, steps=10)
-    page.mouse.up()
 
 
 @needs_mnist
@@ -27,7 +16,7 @@ def test_draw_a_digit_and_tune_the_threshold(page, app_url, screenshots):
     wait_idle(page)
     assert_no_exception(page)
 
-    draw_seven(page)
+    draw_stroke(page, SEVEN)
     verdict = page.get_by_text(re.compile(r"Your digit scores"))
     expect(verdict).to_be_visible(timeout=30_000)
     expect(page.get_by_text("its reconstruction")).to_be_visible()

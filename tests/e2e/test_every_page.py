@@ -1,0 +1,40 @@
+"""Every page on every shipped model, in one real browser tab: no exception, no error box, a screenshot each."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Browser, Page
+
+from bench.browser import PAGES, VIEWPORT, error_texts, visit, wait_idle
+from tests.conftest import needs_mnist
+from tests.e2e.helpers import screenshot_whole_page
+from ui.models import shipped_names
+
+WALK = [(model, link) for model in shipped_names() for link in PAGES]
+
+
+def slug(link: str) -> str:
+    return link.lower().replace(" ", "_")
+
+
+@pytest.fixture(scope="module")
+def page(browser: Browser, app_url: str) -> Iterator[Page]:
+    """One tab for the whole walk (overrides conftest's fresh tab per test; failure screenshots still apply)."""
+    context = browser.new_context(viewport=VIEWPORT)
+    tab = context.new_page()
+    tab.set_default_timeout(60_000)
+    tab.goto(app_url)
+    wait_idle(tab, 120_000)
+    yield tab
+    context.close()
+
+
+@needs_mnist
+@pytest.mark.parametrize(("model", "link"), WALK, ids=[f"{model}-{slug(link)}" for model, link in WALK])
+def test_page_renders_without_errors(page: Page, model: str, link: str, screenshots) -> None:
+    visit(page, model, link)
+    # On a shipped model nothing is wrong: any st.error here (or exception box) means something broke.
+    assert error_texts(page) == []
+    screenshot_whole_page(page, screenshots / f"walk_{model}_{slug(link)}.png")
