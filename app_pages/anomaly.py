@@ -30,16 +30,17 @@ st.markdown(
 )
 
 # --- protocol -----------------------------------------------------------------------------------
-setup = st.columns(3)
+setup = st.columns([2, 3, 2])
 reference_class, relative = None, False
 if cfg.conditional:
     protocol = setup[0].radio("Protocol", ["Class-conditional"], help="Every test image is asked: are you a c?")
     reference_class = setup[1].selectbox("Reference class c", range(cfg.num_classes), format_func=lambda c: names[c])
     relative = setup[2].checkbox(
-        "Relative to the best class",
+        "Relative to the best other class",
         value=True,
         help="Raw scores favour simple images: a thin 1 is cheap to explain whatever the label. Subtracting the score "
-        "of the class that explains the image best leaves only how badly *c* fits. Untick to see the raw score.",
+        "of the best *other* class leaves only how well *c* fits: below 0, c explains the image best. "
+        "Untick to see the raw score.",
     )
     normal = [reference_class]
     noise = False
@@ -56,6 +57,12 @@ else:
             "Normal classes", range(10), default=[c for c in range(10) if c != 9], format_func=lambda c: names[c]
         )
     noise = setup[2].checkbox(f"Add {NOISE_IMAGES:,} noise images", help="Uniform random pixels, as in the Keras lab")
+    if len(trained_on) == 10:
+        st.info(
+            "This model was trained on every class, so no digit is new to it and the 'anomalies' look as normal as "
+            "the rest: expect an AUROC near 0.5 (noise images are still caught). For novelty detection choose "
+            '**mnist_no9** (trained without the 9s) in the sidebar; to ask "is this a c?" choose **mnist_cvae**.'
+        )
 method = st.radio(
     "Score",
     list(METHODS),

@@ -34,7 +34,7 @@ from vae.anomaly import (
     anomaly_scores,
     class_score_matrix,
     curves,
-    relative_to_best,
+    relative_to_best_other,
     score_protocol,
     split_protocol,
 )
@@ -54,13 +54,13 @@ def class_conditional(images: torch.Tensor, labels: torch.Tensor, k: int) -> Non
         for relative in (True, False):
             columns.append(f"{method}{'' if relative else ' (raw)'}")
             for c in range(10):
-                scores = relative_to_best(matrix, c) if relative else matrix[:, c]
+                scores = relative_to_best_other(matrix, c) if relative else matrix[:, c]
                 table[c].append(curves(split_protocol(scores, y, [c])).auroc)
     means = np.mean([table[c][1:] for c in range(10)], axis=0)
     rows = [[c, *(f"{a:.4f}" for a in table[c][1:])] for c in range(10)]
     rows.append(["mean", *(f"{m:.4f}" for m in means)])
     print("## 1. Class-conditional protocol, mnist_cvae.pt: AUROC per reference class (target mean >= 0.98)")
-    print("Default score: relative to the image's best class; (raw) = the score under class c alone.")
+    print("Default score: relative to the image's best other class; (raw) = the score under class c alone.")
     print_table(["class c", *columns], rows)
 
 

@@ -13,8 +13,9 @@ from vae.anomaly import (
     noise_images,
     operating_point,
     quantile_threshold,
-    relative_to_best,
+    relative_to_best_other,
     score_protocol,
+    split_protocol,
 )
 from vae.data import load_dataset, to_float
 from vae.models import VAE, VAEConfig
@@ -116,12 +117,13 @@ def test_protocol_keeps_calibration_images_out_of_the_evaluation(digits_model):
         score_protocol(model, images, labels, normal_classes=list(range(10)))
 
 
-def test_relative_to_best_removes_what_every_class_shares():
-    matrix = np.array([[5.0, 1.0, 3.0], [2.0, 2.0, 9.0]])
-    assert relative_to_best(matrix, 0).tolist() == [4.0, 0.0]
-    assert relative_to_best(matrix, 2).tolist() == [2.0, 7.0]
+def test_relative_to_best_other_removes_what_every_class_shares():
+    matrix = np.array([[5.0, 1.0, 3.0], [2.0, 2.5, 9.0]])
+    assert relative_to_best_other(matrix, 0).tolist() == [4.0, -0.5]  # below 0: class 0 explains it best
+    assert relative_to_best_other(matrix, 1).tolist() == [-2.0, 0.5]
+    assert relative_to_best_other(matrix, 2).tolist() == [2.0, 7.0]
     # adding a per-image constant (the image's own complexity) changes nothing
-    assert relative_to_best(matrix + np.array([[100.0], [-3.0]]), 2).tolist() == [2.0, 7.0]
+    assert relative_to_best_other(matrix + np.array([[100.0], [-3.0]]), 2).tolist() == [2.0, 7.0]
 
 
 def test_class_score_matrix_and_the_conditional_protocol():
@@ -132,8 +134,23 @@ def test_class_score_matrix_and_the_conditional_protocol():
     assert matrix.shape == (5, 10)
     torch.testing.assert_close(matrix[:, 3], anomaly_scores(model, to_float(images[:5]), 3))
     scored = score_protocol(model, images, labels, [3], reference_class=3, noise=10)
-    assert (scored.scores >= 0).all() and (scored.calibration >= 0).all()  # relative scores: 0 = the best class
+    full = class_score_matrix(model, to_float(images)).numpy()
+    expected = split_protocol(relative_to_best_other(full, 3), labels.numpy(), [3])
+    np.testing.assert_allclose(scored.calibration, expected.calibration, rtol=1e-5)
     raw = score_protocol(model, images, labels, [3], reference_class=3, relative=False)
     assert len(raw.scores) == len(scored.scores) - 10
     with pytest.raises(ValueError, match="conditional"):
         class_score_matrix(VAE(VAEConfig(image_shape=(1, 8, 8), hidden=(8,))), to_float(images[:2]))
+
+
+def test_score_histogram_shows_the_anomalies_and_caps_the_noise_tail():
+    from vae.plots import score_histogram
+
+    rng = np.random.default_rng(0)
+    scores = np.concatenate([rng.normal(0, 1, 1000), rng.normal(6, 1, 1000), np.full(500, 500.0)])
+    groups = np.array(["normal"] * 1000 + ["anomaly"] * 1000 + ["noise"] * 500)
+    fig = score_histogram(scores, groups, threshold=1.6)
+    shown = {trace.name.split(" ")[0]: np.asarray(trace.x) for trace in fig.data}
+    high = shown["noise"].max()
+    assert high == shown["anomaly"].max() and high < 10  # the noise tail piles up at the edge
+    assert np.quantile(scores[1000:2000], 0.75) <= high  # three quarters of the anomalies in view

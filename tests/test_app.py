@@ -189,11 +189,11 @@ def test_resample_draws_new_digits():
 def canvas_state(draw: bool = True, image: Image.Image | None = None) -> dict:
     """What the drawable canvas sends back: a PNG data URL of its RGBA pixels.
 
-    By default a white 7 on the transparent 280×280 canvas (or nothing, with draw=False); `image`
-    replaces those pixels with any other drawing.
+    By default a white 7 on the canvas's opaque black 280×280 background, as the component returns it
+    in Chromium (or nothing, with draw=False); `image` replaces those pixels with any other drawing.
     """
     if image is None:
-        image = Image.new("RGBA", (280, 280), (0, 0, 0, 0))
+        image = Image.new("RGBA", (280, 280), (0, 0, 0, 255))
         if draw:
             ImageDraw.Draw(image).line([(60, 50), (200, 50), (110, 240)], fill=(255, 255, 255, 255), width=20)
     buffer = io.BytesIO()

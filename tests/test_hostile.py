@@ -342,7 +342,7 @@ def test_fuzzed_uploads_raise_only_the_documented_errors():
 # --- 4. the canvas ----------------------------------------------------------------------------------
 def dot() -> Image.Image:
     """One click on the canvas: a dot as wide as the pen (20 px)."""
-    image = Image.new("RGBA", (280, 280), (0, 0, 0, 0))
+    image = Image.new("RGBA", (280, 280), (0, 0, 0, 255))  # the canvas background is opaque black
     ImageDraw.Draw(image).ellipse([130, 130, 150, 150], fill=(255, 255, 255, 255))
     return image
 

@@ -51,6 +51,21 @@ def test_dark_ink_on_paper_is_inverted():
     np.testing.assert_allclose(centre_of_mass(digit), [13.5, 13.5], atol=0.6)
 
 
+def test_the_app_canvas_white_on_opaque_black_is_not_inverted():
+    """The canvas component returns its black background opaque: the white stroke is still the ink."""
+    opaque = canvas_stroke().copy()
+    opaque[:, :, 3] = 255  # black, fully opaque background; the stroke stays white
+    digit = drawing_to_mnist(opaque, canvas=True)
+    torch.testing.assert_close(digit, drawing_to_mnist(canvas_stroke(), canvas=True))
+    assert digit[0, 0, 0, 0] == 0 and digit.mean() < 0.25  # a thin 7 on black, not a black 7 on white
+    with pytest.raises(BlankImageError):
+        drawing_to_mnist(
+            np.dstack([np.zeros((280, 280, 3), np.uint8), np.full((280, 280), 255, np.uint8)]), canvas=True
+        )
+    painted = drawing_to_mnist(np.full((280, 280, 4), 255, np.uint8), canvas=True)  # painted all over: all ink
+    assert painted.max() > 0.9
+
+
 def test_photo_equals_canvas_for_the_same_shape():
     stroke = canvas_stroke()[:, :, 3]
     photo = Image.fromarray(255 - stroke)  # the same 7, dark on white, no alpha

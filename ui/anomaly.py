@@ -55,7 +55,7 @@ def scored_protocol(
         scores = scores_for_class(scores, reference_class, relative)
         noise_scores = None if noise_scores is None else scores_for_class(noise_scores, reference_class, relative)
         description = f"tested as class {reference_class}" + (
-            ", relative to each image's best class" if relative else ""
+            ", relative to each image's best other class" if relative else ""
         )
     else:
         description = f"normal classes {', '.join(map(str, normal_classes))}"
@@ -86,7 +86,7 @@ def fit_to_model(digit: torch.Tensor, shape: tuple[int, int, int]) -> torch.Tens
 def score_probe(
     entry: ModelEntry, digit: torch.Tensor, reference_class: int | None, method: str, relative: bool, k: int = 50
 ) -> Probe:
-    """Score one digit the way the protocol scores the test set (relative to its best class if asked)."""
+    """Score one digit the way the protocol scores the test set (relative to its best other class if asked)."""
     model = entry.model
     x = fit_to_model(digit, model.config.image_shape)
     y = None if reference_class is None else torch.tensor([reference_class])
@@ -94,8 +94,9 @@ def score_probe(
     mu, _ = model.encode(x, y)
     class_scores = None
     if model.config.conditional:
-        class_scores = class_score_matrix(model, x, method, k)[0].tolist()
-        score = class_scores[reference_class] - (min(class_scores) if relative else 0.0)
+        matrix = class_score_matrix(model, x, method, k).numpy()
+        class_scores = matrix[0].tolist()
+        score = float(scores_for_class(matrix, reference_class, relative)[0])
     else:
         score = float(anomaly_scores(model, x, None, method, k=k)[0])
     error = ((x - reconstruction) ** 2).mean(1)[0].numpy()

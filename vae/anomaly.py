@@ -110,18 +110,22 @@ def class_score_matrix(
     )
 
 
-def relative_to_best(matrix: np.ndarray, reference_class: int) -> np.ndarray:
-    """How much worse `reference_class` explains each image than the class that explains it best.
+def relative_to_best_other(matrix: np.ndarray, reference_class: int) -> np.ndarray:
+    """How much worse `reference_class` explains each image than the best of the *other* classes.
 
-    Raw likelihoods favour simple images (a thin 1 costs few nats under any label); subtracting
-    the best class's score cancels the image's own complexity and leaves only the label's fit.
+    Negative when c explains the image best (the more negative, the clearer), positive when another
+    class explains it better. Raw scores favour simple images (a thin 1 is cheap to explain under
+    any label); the difference cancels the image's own complexity and leaves only the label's fit.
+    Comparing with the other classes, not with all of them, keeps the scores continuous: most
+    normal images would otherwise tie at exactly 0 and a quantile threshold could not split them.
     """
-    return matrix[:, reference_class] - matrix.min(axis=1)
+    others = np.delete(matrix, reference_class, axis=1)
+    return matrix[:, reference_class] - others.min(axis=1)
 
 
 def scores_for_class(matrix: np.ndarray, reference_class: int, relative: bool = True) -> np.ndarray:
-    """The class-conditional score "is this a c?": relative to the best class, or raw."""
-    return relative_to_best(matrix, reference_class) if relative else matrix[:, reference_class]
+    """The class-conditional score "is this a c?": relative to the best other class, or raw."""
+    return relative_to_best_other(matrix, reference_class) if relative else matrix[:, reference_class]
 
 
 @dataclass
@@ -192,7 +196,7 @@ def score_protocol(
     """Score a labelled test set (uint8 images) under one protocol, in one call.
 
     A conditional model tests every image against `reference_class` ("is this a c?"), by default
-    relative to the best class (see `relative_to_best`). `noise` adds that many uniform-noise
+    relative to the best other class (see `relative_to_best_other`). `noise` adds that many uniform-noise
     images to the anomalies.
     """
     x = to_float(images)
@@ -208,7 +212,7 @@ def score_protocol(
                 class_score_matrix(model, noise_x, method, k, seed).numpy(), reference_class, relative
             )
         description = f"normal: class {reference_class}; every image tested as a {reference_class}"
-        description += " (relative to its best class)" if relative else ""
+        description += " (relative to its best other class)" if relative else ""
     else:
         scores = anomaly_scores(model, x, None, method, k=k, seed=seed).numpy()
         noise_scores = (

@@ -171,12 +171,18 @@ def score_histogram(
 ) -> go.Figure:
     """Score distributions per group (normal / anomaly / noise), the threshold, and a probe score.
 
-    The x axis ends where the decision is made (a few times the threshold, or past most normal
-    scores); larger scores pile up in the last bin, so a long anomaly tail cannot squash the view.
+    The x axis ends past most normal scores and three quarters of the anomalies (or at a few times
+    the threshold); larger scores pile up in the last bin, so a long tail (noise) cannot squash the view.
     """
     fig = go.Figure()
     normal = scores[(groups == "normal") & np.isfinite(scores)]
-    high = max(3.0 * abs(threshold), float(np.quantile(normal, 0.995)) if len(normal) else 1.0, 1e-6)
+    anomaly = scores[(groups == "anomaly") & np.isfinite(scores)]
+    high = max(
+        3.0 * abs(threshold),
+        float(np.quantile(normal, 0.995)) if len(normal) else 1.0,
+        float(np.quantile(anomaly, 0.75)) if len(anomaly) else 0.0,  # show the bulk of the anomalies too
+        1e-6,
+    )
     for group in ("normal", "anomaly", "noise"):
         values = scores[groups == group]
         if len(values):

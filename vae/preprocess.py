@@ -73,9 +73,11 @@ def _ink(image: Image.Image | np.ndarray, canvas: bool = False) -> tuple[np.ndar
             array = array[:, :, 0]
         if array.max(initial=0) > 1.0:
             array = array / (65535.0 if array.max() > 255 else 255.0)
+        if canvas:  # light ink on a dark or transparent canvas: never inverted, the background is 0
+            return _canvas_ink(array), True
         if array.ndim == 2:
             return _auto_invert(array), False
-        if array.shape[2] == 4 and (canvas or array[:, :, 3].min(initial=1.0) < 1.0):
+        if array.shape[2] == 4 and array[:, :, 3].min(initial=1.0) < 1.0:
             return _ink_from_rgba(array), True
         return _auto_invert(array[:, :, :3] @ np.array([0.299, 0.587, 0.114])), False
     image = _shrunk(image)
@@ -90,6 +92,14 @@ def _ink(image: Image.Image | np.ndarray, canvas: bool = False) -> tuple[np.ndar
         top = array.max(initial=0)
         return _auto_invert(array / top if top > 0 else array), False
     return _auto_invert(np.asarray(image.convert("L"), dtype=np.float64) / 255.0), False
+
+
+def _canvas_ink(array: np.ndarray) -> np.ndarray:
+    """The drawing canvas paints light ink on black (or on transparency): brightness × opacity."""
+    if array.ndim == 2:
+        return array
+    ink = array[:, :, :3] @ np.array([0.299, 0.587, 0.114]) if array.shape[2] >= 3 else array[:, :, 0]
+    return ink * array[:, :, 3] if array.shape[2] == 4 else ink
 
 
 def _ink_from_rgba(rgba: np.ndarray) -> np.ndarray:
@@ -110,8 +120,8 @@ def _auto_invert(gray: np.ndarray) -> np.ndarray:
 def drawing_to_mnist(image: Image.Image | np.ndarray, canvas: bool = False) -> torch.Tensor:
     """A drawing, photo or scan of one digit → float tensor [1, 1, 28, 28] in [0, 1], MNIST-style.
 
-    `canvas=True` says the RGBA image is a drawing on a transparent canvas: its opaque pixels are the
-    ink even where they cover the whole canvas (an opaque RGBA upload is otherwise taken as a photo).
+    `canvas=True` says the image comes from the drawing canvas: light ink on black or on transparency,
+    never inverted, so even a canvas painted all over is ink (a photo's paper is found and inverted).
     Raises BlankImageError when there is no ink (an empty canvas, a blank page).
     """
     ink, on_transparency = _ink(image, canvas)

@@ -20,7 +20,7 @@ def test_draw_a_digit_and_tune_the_threshold(page, app_url, screenshots):
     verdict = page.get_by_text(re.compile(r"Your digit scores"))
     expect(verdict).to_be_visible(timeout=30_000)
     expect(page.get_by_text("its reconstruction")).to_be_visible()
-    expect(page.get_by_text(re.compile(r"explains it best as a"))).to_be_visible()
+    expect(page.get_by_text(re.compile(r"explains it best as a 7"))).to_be_visible()  # not inverted, not misread
     wait_idle(page)
     assert_no_exception(page)
     page.screenshot(path=screenshots / "anomaly_drawn.png", full_page=True)
