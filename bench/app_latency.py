@@ -18,17 +18,14 @@ import argparse
 from playwright.sync_api import sync_playwright
 
 from bench.browser import (
-    SLOW_MS,
-    VIEWPORT,
     Reaction,
     clear_canvas,
     draw_and_await_verdict,
-    install_reaction_timer,
-    launch_chromium,
     move_slider,
     open_anomaly_lab,
     reaction_rows,
     streamlit_server,
+    timed_browser_page,
 )
 from bench.common import REPO, data_root, load_average, p50_p95, print_table
 from bench.threshold_latency import slider_move_times
@@ -41,11 +38,7 @@ REFERENCE_CLASS = 7  # conditional models: "is this a 7?"
 def measure_in_browser(url: str, model: str, n: int, conditional: bool) -> tuple[list[Reaction], list[Reaction]]:
     """(drawing reactions, slider reactions), `n` of each, in one browser session."""
     with sync_playwright() as playwright:
-        browser = launch_chromium(playwright)
-        context = browser.new_context(viewport=VIEWPORT)
-        install_reaction_timer(context)
-        page = context.new_page()
-        page.set_default_timeout(SLOW_MS)
+        browser, page = timed_browser_page(playwright)
         try:
             open_anomaly_lab(page, url, model, REFERENCE_CLASS if conditional else None)
             drawings = []

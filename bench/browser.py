@@ -260,6 +260,16 @@ def install_reaction_timer(context: BrowserContext) -> None:
     context.add_init_script(REACTION_TIMER)
 
 
+def timed_browser_page(playwright: Playwright) -> tuple[Browser, Page]:
+    """A fresh Chromium and one page in it whose input reactions are timed (close the browser after)."""
+    browser = launch_chromium(playwright)
+    context = browser.new_context(viewport=VIEWPORT)
+    install_reaction_timer(context)
+    page = context.new_page()
+    page.set_default_timeout(SLOW_MS)
+    return browser, page
+
+
 def text_of(page: Page, target: tuple[str, str]) -> str | None:
     """The text of the first element with data-testid target[0] whose text contains target[1]."""
     return page.evaluate(FIND_TEXT, list(target))

@@ -24,21 +24,18 @@ from dataclasses import dataclass, field
 from playwright.sync_api import Page, sync_playwright
 
 from bench.browser import (
-    SLOW_MS,
     THRESHOLD_CAPTION,
     VERDICT,
-    VIEWPORT,
     Reaction,
     draw_and_await_verdict,
     error_texts,
-    install_reaction_timer,
-    launch_chromium,
     move_slider,
     open_anomaly_lab,
     reaction_rows,
     reference_class_shown,
     streamlit_server,
     text_of,
+    timed_browser_page,
 )
 from bench.common import REPO, data_root, load_average, print_table
 
@@ -112,11 +109,7 @@ def run_session(url: str, session: Session, barrier: threading.Barrier) -> None:
     """Play `session`'s phases, in step with the other sessions (a failed session still keeps step)."""
     try:
         with sync_playwright() as playwright:
-            browser = launch_chromium(playwright)
-            context = browser.new_context(viewport=VIEWPORT)
-            install_reaction_timer(context)
-            page = context.new_page()
-            page.set_default_timeout(SLOW_MS)
+            browser, page = timed_browser_page(playwright)
 
             def open_lab() -> None:
                 open_anomaly_lab(page, url, session.model, session.reference_class)
@@ -149,11 +142,7 @@ def run_session(url: str, session: Session, barrier: threading.Barrier) -> None:
 def warm_up(url: str, models: set[str]) -> None:
     """Score the test set once per model, so that the sessions measure the interactions."""
     with sync_playwright() as playwright:
-        browser = launch_chromium(playwright)
-        context = browser.new_context(viewport=VIEWPORT)
-        install_reaction_timer(context)
-        page = context.new_page()
-        page.set_default_timeout(SLOW_MS)
+        browser, page = timed_browser_page(playwright)
         for model in sorted(models):
             open_anomaly_lab(page, url, model)
         browser.close()
