@@ -58,7 +58,7 @@ else:
         )
     noise = setup[2].checkbox(f"Add {NOISE_IMAGES:,} noise images", help="Uniform random pixels, as in the Keras lab")
     if len(trained_on) == 10:
-        st.info(
+        st.warning(
             "This model was trained on every class, so no digit is new to it and the 'anomalies' look as normal as "
             "the rest: expect an AUROC near 0.5 (noise images are still caught). For novelty detection choose "
             '**mnist_no9** (trained without the 9s) in the sidebar; to ask "is this a c?" choose **mnist_cvae**.'
