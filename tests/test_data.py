@@ -41,6 +41,24 @@ def test_mnist_from_the_original_idx_files(mnist_root):
     assert torch.bincount(y).tolist()[:3] == [980, 1135, 1032]
 
 
+@needs_mnist
+def test_mnist_reads_as_torchvision_reads_it(mnist_root):
+    from torchvision.datasets import MNIST
+
+    x, y = load_dataset("mnist", train=False, root=mnist_root, download=False)
+    reference = MNIST(str(mnist_root), train=False, download=False)
+    assert torch.equal(x, reference.data.unsqueeze(1)) and torch.equal(y, reference.targets)
+
+
+def test_a_broken_idx_file_gives_the_missing_files_error(tmp_path):
+    raw = tmp_path / "MNIST" / "raw"
+    write_idx(raw)
+    images = raw / "t10k-images-idx3-ubyte"
+    images.write_bytes(images.read_bytes()[:-1])  # one byte short: not read directly, and torchvision refuses it
+    with pytest.raises(DatasetNotFoundError, match="t10k-images-idx3-ubyte"):
+        load_dataset("mnist", train=False, root=tmp_path, download=False)
+
+
 def test_fashion_mnist_reads_idx_files(tmp_path):
     write_idx(tmp_path / "FashionMNIST" / "raw")
     x, y = load_dataset("fashion-mnist", train=True, root=tmp_path, download=False)

@@ -24,6 +24,24 @@ def test_library_never_imports_streamlit():
     assert offenders == []
 
 
+def test_test_sets_and_image_grids_need_no_torchvision(tmp_path):
+    """Importing torchvision costs the app's server ~160 MB: only a download (or a .gz to extract) may need it."""
+    from tests.test_data import write_idx
+
+    write_idx(tmp_path / "MNIST" / "raw")
+    script = (
+        "import sys, torch\n"
+        "from ui.images import png_bytes\n"
+        "from vae.data import load_dataset, to_float\n"
+        "from vae.plots import image_grid\n"
+        f"images, _ = load_dataset('mnist', train=False, root={str(tmp_path)!r}, download=False)\n"
+        "image_grid(to_float(images), nrow=3, scale=2), png_bytes(to_float(images), nrow=3)\n"
+        "assert 'torchvision' not in sys.modules, 'torchvision was imported'\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+
+
 def test_ci_runs_the_readme_test_command():
     ci_command = [
         line

@@ -6,6 +6,7 @@ import io
 
 import streamlit as st
 import torch
+from PIL import Image
 
 from vae.plots import image_grid
 
@@ -21,9 +22,7 @@ def show_grid(images: torch.Tensor, nrow: int, caption: str | None = None, targe
 
 
 def png_bytes(images: torch.Tensor, nrow: int) -> bytes:
-    """The grid as a PNG file (torchvision's save_image), for download buttons."""
-    from torchvision.utils import save_image  # imported on first use, like vae.plots.image_grid
-
+    """The grid as a PNG file, for download buttons."""
     buffer = io.BytesIO()
-    save_image(images, buffer, format="png", nrow=nrow, padding=2, pad_value=0.35)
+    Image.fromarray(image_grid(images, nrow=nrow)).save(buffer, format="png")
     return buffer.getvalue()

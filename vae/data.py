@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import struct
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -19,6 +20,7 @@ CLASS_NAMES = {
 }
 IMAGE_SHAPES = {"mnist": (1, 28, 28), "fashion-mnist": (1, 28, 28), "digits": (1, 8, 8)}  # (C, H, W)
 # Files torchvision's MNIST-style classes read, relative to <root>/<folder>/raw/.
+_FOLDERS = {"mnist": "MNIST", "fashion-mnist": "FashionMNIST"}
 _IDX_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
 _DIGITS_TEST_FRACTION = 0.2
 
@@ -37,25 +39,54 @@ def load_dataset(
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Load a whole split into memory → (images uint8 [N, C, H, W], labels int64 [N]).
 
-    `mnist` and `fashion-mnist` are read by torchvision from `<root>/MNIST/raw` and
-    `<root>/FashionMNIST/raw` (downloaded there if missing and `download` is set); `digits` is
-    scikit-learn's bundled 8×8 set, split 80/20 with a fixed seed, and needs no files at all.
+    `mnist` and `fashion-mnist` are the IDX files in `<root>/MNIST/raw` and `<root>/FashionMNIST/raw`,
+    read directly when they are there; otherwise torchvision takes over (it extracts `.gz` files, and
+    downloads them if `download` is set). `digits` is scikit-learn's bundled 8×8 set, split 80/20
+    with a fixed seed, and needs no files at all.
     """
     if name == "digits":
         return _load_digits(train)
     if name not in DATASETS:
         raise ValueError(f"unknown dataset {name!r}; choose one of {', '.join(DATASETS)}")
-    from torchvision import datasets  # imported here: the digits path needs no torchvision
+    data_root = resolve_data_root(root)
+    split = _read_idx_split(data_root / _FOLDERS[name] / "raw", "train" if train else "t10k")
+    if split is not None:
+        return split
+    # Only to extract or download: importing torchvision costs ~160 MB of resident memory in the app's server.
+    from torchvision import datasets
 
     dataset_cls = datasets.MNIST if name == "mnist" else datasets.FashionMNIST
-    data_root = resolve_data_root(root)
     try:
         ds = dataset_cls(str(data_root), train=train, download=False)
     except RuntimeError:
         ds = _try_download(dataset_cls, name, data_root, train) if download else None
         if ds is None:
-            raise DatasetNotFoundError(_missing_message(name, data_root, dataset_cls.__name__)) from None
+            raise DatasetNotFoundError(_missing_message(name, data_root)) from None
     return ds.data.unsqueeze(1).contiguous(), ds.targets.long()
+
+
+def _read_idx(path: Path, magic: int, dims: int) -> np.ndarray | None:
+    """The uint8 array in one IDX file (big-endian header: magic number, then `dims` sizes); None if it isn't one."""
+    try:
+        data = np.fromfile(path, dtype=np.uint8)
+    except OSError:
+        return None
+    header = 4 * (dims + 1)
+    if len(data) < header or struct.unpack(">I", data[:4].tobytes()) != (magic,):
+        return None
+    shape = struct.unpack(f">{dims}I", data[4:header].tobytes())
+    if len(data) - header != np.prod(shape, dtype=np.int64):
+        return None
+    return data[header:].reshape(shape)
+
+
+def _read_idx_split(raw: Path, prefix: str) -> tuple[torch.Tensor, torch.Tensor] | None:
+    """One split from the uncompressed IDX files in `raw`, as torchvision reads them; None if they are not all there."""
+    images = _read_idx(raw / f"{prefix}-images-idx3-ubyte", 0x803, 3)
+    labels = _read_idx(raw / f"{prefix}-labels-idx1-ubyte", 0x801, 1)
+    if images is None or labels is None or len(images) != len(labels):
+        return None
+    return torch.from_numpy(images).unsqueeze(1), torch.from_numpy(labels.astype(np.int64))
 
 
 def _try_download(dataset_cls, name: str, data_root: Path, train: bool):
@@ -66,8 +97,8 @@ def _try_download(dataset_cls, name: str, data_root: Path, train: bool):
         return None
 
 
-def _missing_message(name: str, data_root: Path, folder: str) -> str:
-    raw = data_root / folder / "raw"
+def _missing_message(name: str, data_root: Path) -> str:
+    raw = data_root / _FOLDERS[name] / "raw"
     files = ", ".join(_IDX_FILES)
     return (
         f"The {name} dataset was not found in {raw.resolve()} and could not be downloaded. "

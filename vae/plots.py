@@ -19,15 +19,25 @@ CLASS_COLOURS = [
 def image_grid(images: torch.Tensor, nrow: int = 10, padding: int = 2, scale: int = 1) -> np.ndarray:
     """Images in [0, 1], shape [N, C, H, W] → one uint8 array (H', W') or (H', W', 3) to display.
 
+    The layout of torchvision's `make_grid` (`padding` grey pixels around and between the images; a
+    single image has none), without importing torchvision: that costs the app's server ~160 MB.
     `scale` enlarges each pixel (nearest neighbour) so small digits stay crisp on screen.
     """
-    from torchvision.utils import make_grid  # imported on first use: torchvision adds ~2 s to start-up
-
-    grid = make_grid(images.detach().float().clamp(0, 1), nrow=nrow, padding=padding, pad_value=0.35)
+    x = images.detach().float().clamp(0, 1)
+    n, channels, height, width = x.shape
+    if n == 1:
+        grid = x[0]
+    else:
+        cols = min(nrow, n)
+        rows = -(-n // cols)
+        grid = x.new_full((channels, rows * (height + padding) + padding, cols * (width + padding) + padding), 0.35)
+        for k, image in enumerate(x):
+            top, left = padding + k // cols * (height + padding), padding + k % cols * (width + padding)
+            grid[:, top : top + height, left : left + width] = image
     if scale > 1:
         grid = grid.repeat_interleave(scale, dim=1).repeat_interleave(scale, dim=2)
     array = (grid.permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)
-    return array[:, :, 0] if images.shape[1] == 1 else array
+    return array[:, :, 0] if channels == 1 else array
 
 
 def loss_curves(history: Sequence[dict]) -> go.Figure:

@@ -1,0 +1,30 @@
+"""Image grids: torchvision's layout without torchvision, and the PNG the download buttons offer."""
+
+import io
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from ui.images import png_bytes
+from vae.plots import image_grid
+
+
+@pytest.mark.parametrize(("shape", "nrow"), [((1, 1, 28, 28), 10), ((7, 1, 28, 28), 3), ((12, 3, 8, 8), 5)])
+@pytest.mark.parametrize("scale", [1, 3])
+def test_image_grid_lays_out_digits_as_torchvision_does(shape, nrow, scale):
+    from torchvision.utils import make_grid
+
+    images = torch.rand(shape, generator=torch.Generator().manual_seed(0)) * 1.2 - 0.1  # some out of [0, 1]
+    reference = make_grid(images.clamp(0, 1), nrow=nrow, padding=2, pad_value=0.35)
+    reference = reference.repeat_interleave(scale, dim=1).repeat_interleave(scale, dim=2)
+    expected = (reference.permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)
+    expected = expected[:, :, 0] if shape[1] == 1 else expected
+    assert np.array_equal(image_grid(images, nrow=nrow, scale=scale), expected)
+
+
+def test_png_download_is_the_grid():
+    images = torch.rand(5, 1, 28, 28, generator=torch.Generator().manual_seed(1))
+    decoded = np.asarray(Image.open(io.BytesIO(png_bytes(images, nrow=4))))
+    assert np.array_equal(decoded, image_grid(images, nrow=4))
