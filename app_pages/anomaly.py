@@ -1,16 +1,34 @@
 """Anomaly lab: score the test set under a protocol, tune the threshold live, test your own digit."""
 
 import numpy as np
-import plotly.express as px
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 from streamlit_drawable_canvas import st_canvas
 
-from ui.anomaly import NOISE_IMAGES, Probe, score_probe, scored_protocol
+from ui.anomaly import (
+    NOISE_IMAGES,
+    Q_RANGE,
+    Probe,
+    canvas_key,
+    clear_canvas,
+    score_probe,
+    scored_protocol,
+    standing_text,
+)
 from ui.data import dataset_of, encoded_test_set, no_test_set_reason, test_set
 from ui.models import current_model
 from vae.anomaly import METHODS, curves, format_score, operating_point, quantile_threshold, score_unit
 from vae.data import CLASS_NAMES, DatasetNotFoundError
-from vae.plots import add_point, class_score_bars, confusion_figure, latent_scatter, roc_pr_figure, score_histogram
+from vae.plots import (
+    add_point,
+    class_score_bars,
+    confusion_figure,
+    error_heatmap,
+    image_grid,
+    latent_scatter,
+    roc_pr_figure,
+    score_histogram,
+)
 from vae.preprocess import BlankImageError, UnreadableImageError, drawing_to_mnist, read_image
 
 st.title("Anomaly lab")
@@ -80,87 +98,100 @@ try:
 except DatasetNotFoundError as err:
     st.error(str(err))
     st.stop()
-quality = curves(scored)
-
-# --- your own digit -------------------------------------------------------------------------------
-st.subheader("Draw a digit, or upload a photo of one")
-draw_col, result_col = st.columns([1, 2])
-probe: Probe | None = None
-with draw_col:
-    st.session_state.setdefault("canvas_version", 0)
-    canvas = st_canvas(
-        stroke_width=20, stroke_color="#FFFFFF", background_color="#000000", width=280, height=280,
-        drawing_mode="freedraw", return_image_data=True, key=f"canvas_{st.session_state.canvas_version}",
-    )  # fmt: skip
-    if st.button("Clear", icon=":material/ink_eraser:"):
-        st.session_state.canvas_version += 1
-        st.rerun()
-    upload = st.file_uploader("…or upload an image", type=["png", "jpg", "jpeg", "gif", "bmp", "webp", "tif", "tiff"])
-with result_col:
-    source = None
-    try:
-        if upload is not None:
-            source = read_image(upload.getvalue())
-        elif canvas.image_data is not None:
-            source = canvas.image_data
-        if source is not None:
-            digit = drawing_to_mnist(source, canvas=upload is None)
-            probe = score_probe(entry, digit, reference_class, method, relative)
-    except BlankImageError:
-        if upload is not None:
-            st.info(f"**{upload.name}** looks blank: there is no digit in it to score.")
-        else:
-            st.info("Nothing drawn yet: draw a digit in the black square (white ink), or upload a photo.")
-    except UnreadableImageError as err:
-        st.error(f"**{upload.name}**: {err}")
-    if probe is not None:
-        pictures = st.columns(3)
-        pictures[0].image(probe.image[0, 0].numpy(), caption="what the model sees", width=140, clamp=True)
-        pictures[1].image(probe.reconstruction[0, 0].numpy(), caption="its reconstruction", width=140, clamp=True)
-        heat = px.imshow(probe.error, color_continuous_scale="Reds", zmin=0, zmax=max(0.05, float(probe.error.max())))
-        heat.update_layout(height=170, width=170, margin={"l": 0, "r": 0, "t": 0, "b": 0}, coloraxis_showscale=False)
-        heat.update_xaxes(visible=False)
-        heat.update_yaxes(visible=False)
-        pictures[2].plotly_chart(heat, key="probe_error", config={"displayModeBar": False})
-        pictures[2].caption("where they differ (squared error)")
-        bars_col, map_col = st.columns(2) if probe.class_scores is not None else (None, st.container())
-        if bars_col is not None:
-            guess = int(np.argmin(probe.class_scores))
-            bars_col.markdown(f"Scored under every class, the model explains it best as a **{names[guess]}**:")
-            bars_col.plotly_chart(class_score_bars(probe.class_scores, names), key="probe_classes")
-        if cfg.latent_dim == 2:
-            mu, _ = encoded_test_set(entry.id, entry)
-            _, labels, _ = test_set(entry)
-            title = "Where your digit lands" + (f" (encoded as a {names[reference_class]})" if cfg.conditional else "")
-            fig = latent_scatter(mu[:3000], labels[:3000].numpy(), names, title=title, marker_size=3)
-            add_point(fig, probe.mu, "your digit")
-            fig.update_layout(height=300, showlegend=False)
-            map_col.plotly_chart(fig, key="probe_latent")
 
 
-# --- live threshold: only this part reruns when the slider moves -----------------------------
+# --- your own digit ---------------------------------------------------------------------------------
+def your_digit() -> tuple[Probe | None, DeltaGenerator]:
+    """The canvas and upload, and what the model makes of the digit (None: nothing to score).
+
+    Also returns an empty container below the pictures, for the charts `show_class_fit` draws later.
+    """
+    st.subheader("Draw a digit, or upload a photo of one")
+    draw_col, result_col = st.columns([1, 2])
+    with draw_col:
+        st.space(32)  # the canvas's toolbar slides up into this while the pointer is over the canvas
+        canvas = st_canvas(
+            stroke_width=20, stroke_color="#FFFFFF", background_color="#000000", width=280, height=280,
+            drawing_mode="freedraw", return_image_data=True, key=canvas_key(),
+        )  # fmt: skip
+        st.caption("White ink on black, like MNIST: lift the mouse (or finger) and the model answers.")
+        st.button("Clear", icon=":material/ink_eraser:", on_click=clear_canvas)
+        upload = st.file_uploader(
+            "…or upload an image", type=["png", "jpg", "jpeg", "gif", "bmp", "webp", "tif", "tiff"]
+        )
+    with result_col:
+        probe = None
+        try:
+            source = read_image(upload.getvalue()) if upload is not None else canvas.image_data
+            if source is None:
+                raise BlankImageError("nothing drawn")
+            probe = score_probe(
+                entry, drawing_to_mnist(source, canvas=upload is None), reference_class, method, relative
+            )
+        except BlankImageError:
+            if upload is not None:
+                st.info(f"**{upload.name}** looks blank: there is no digit in it to score.")
+            else:
+                st.info("Nothing drawn yet: draw a digit in the black square (white ink), or upload a photo.")
+        except UnreadableImageError as err:
+            st.error(f"**{upload.name}**: {err}")
+        if probe is not None:
+            # true whatever the slider says: a slider move reruns only the threshold region
+            st.info(standing_text(probe.score, scored.calibration, method, Q_RANGE))
+            pictures = st.columns(3)
+            scale = max(1, 140 // probe.image.shape[-1])  # crisp pixels, about 140 px wide
+            width = scale * probe.image.shape[-1]
+            pictures[0].image(image_grid(probe.image, scale=scale), caption="what the model sees", width=width)
+            pictures[1].image(image_grid(probe.reconstruction, scale=scale), caption="its reconstruction", width=width)
+            heat = error_heatmap(probe.error, max(0.05, float(probe.error.max())), scale)
+            pictures[2].image(heat, caption="where they differ (squared error)", width=width)
+        return probe, st.container()
+
+
+def show_class_fit(probe: Probe) -> None:
+    """For a conditional model, its score under every class; for a 2-D latent, where the digit lands."""
+    bars_col, map_col = st.columns(2) if probe.class_scores is not None else (None, st.container())
+    if bars_col is not None:
+        guess = int(np.argmin(probe.class_scores))
+        bars_col.markdown(f"Scored under every class, the model explains it best as a **{names[guess]}**:")
+        bars_col.plotly_chart(class_score_bars(probe.class_scores, names), key="probe_classes")
+    if cfg.latent_dim == 2:
+        mu, _ = encoded_test_set(entry.id, entry)
+        _, labels, _ = test_set(entry)
+        title = "Where your digit lands" + (f" (encoded as a {names[reference_class]})" if cfg.conditional else "")
+        fig = latent_scatter(mu[:3000], labels[:3000].numpy(), names, title=title, marker_size=3)
+        add_point(fig, probe.mu, "your digit")
+        fig.update_layout(height=300, showlegend=False)
+        map_col.plotly_chart(fig, key="probe_latent")
+
+
+# --- live threshold: a slider move reruns only this ----------------------------------------------
+quality = curves(scored)  # threshold-free
+
+
 @st.fragment
 def live_threshold(probe_score: float | None) -> None:
     st.subheader("Threshold")
     q = st.slider(
         "Quantile q of the normal calibration scores",
-        0.80, 0.999, 0.95, step=0.001, format="%.3f", key="anomaly_q",
+        *Q_RANGE, 0.95, step=0.001, format="%.3f", key="anomaly_q",
         help="q = 0.95 flags the 5% strangest *normal* images too: 1 − q is the false-alarm budget you accept.",
     )  # fmt: skip
     threshold = quantile_threshold(scored.calibration, q)
+    caption = st.empty()  # filled once the report is computed: the verdict goes out first
+    if probe_score is not None:
+        flagged = probe_score > threshold
+        (st.error if flagged else st.success)(
+            f"At q = {q:.3f} your digit is {'an **anomaly**' if flagged else '**normal**'}: its score "
+            f"{format_score(probe_score, method)} is {'above' if flagged else 'not above'} the threshold "
+            f"{format_score(threshold, method)}."
+        )
     op = operating_point(scored, threshold)
-    st.caption(
+    caption.caption(
         f"Threshold = {format_score(threshold, method)}: the score that {q:.1%} of {len(scored.calibration):,} "
         f"held-out normal images stay below. Expected false-alarm rate {1 - q:.1%}; measured on the evaluated "
         f"normal images {op.false_positive_rate:.1%}. Anomalies caught: {op.true_positive_rate:.1%}."
     )
-    if probe_score is not None:
-        flagged = probe_score > threshold
-        verdict = "an **anomaly**" if flagged else "**normal**"
-        (st.error if flagged else st.success)(
-            f"Your digit scores {format_score(probe_score, method)} (threshold {format_score(threshold, method)}): "
-            f"{verdict} at q = {q:.3f}."
-        )
     st.plotly_chart(
         score_histogram(scored.scores, scored.groups, threshold, probe_score, scored.description, score_unit(method)),
         key="anomaly_histogram",
@@ -196,4 +227,18 @@ def live_threshold(probe_score: float | None) -> None:
     )  # fmt: skip
 
 
-live_threshold(probe.score if probe is not None else None)
+@st.fragment
+def draw_and_judge() -> None:
+    """A stroke or an upload reruns this, not the page: the digit's result, then the threshold region.
+
+    The class-score and latent charts come last: they are the browser's slowest to draw, and the
+    verdict at the slider's q should not wait for them.
+    """
+    probe, class_fit = your_digit()
+    live_threshold(None if probe is None else probe.score)
+    if probe is not None:
+        with class_fit:
+            show_class_fit(probe)
+
+
+draw_and_judge()

@@ -3,10 +3,11 @@
 One browser session on one server. Each slider move is one ArrowRight / ArrowLeft on the quantile
 slider (50 moves: 25 up from q = 0.950, 25 back); each drawing is one stroke on a cleared canvas, a
 different digit shape, size or place each time. Times are taken in the page's own clock from the
-key press / mouse-up to: the rerun request leaving the browser, the watched text changing (the
-"Threshold = …" caption; the "Your digit scores …" verdict) and the script run finishing. The
-server-side cost of a slider move comes from bench.threshold_latency (same model and protocol).
-Targets: slider <= 100 ms server-side; drawing <= 300 ms (mouse-up → verdict shown).
+key press / mouse-up to: the rerun request leaving the browser, the watched texts changing (the
+"Threshold = …" caption; for a drawing, "Your digit scores …", its score and the q below which it is
+flagged, shown first, and the verdict at the slider's q, shown with the threshold region) and the
+script run finishing. The server-side cost of a slider move comes from bench.threshold_latency (same
+model and protocol). Targets: slider <= 100 ms server-side; drawing <= 300 ms (mouse-up → score).
 
     python -m bench.app_latency [--n 50] [--model mnist_cvae]
 """
@@ -74,7 +75,7 @@ def main() -> None:
     server_p50, server_p95 = p50_p95(server_ms)
 
     print(f"{args.model}, score {method!r}; {load_before} before, {load_average()} after\n")
-    rows = reaction_rows("drawing → verdict", drawings, {"input → text updated": "<= 300 ms"})
+    rows = reaction_rows("drawing → verdict", drawings, {"input → score shown": "<= 300 ms"})
     rows += reaction_rows("slider → report", slider)
     rows.append(
         ["slider → report", "server-side (bench.threshold_latency)", len(server_ms), f"{server_p50:.0f}",
@@ -83,8 +84,10 @@ def main() -> None:
     print_table(["interaction", "step", "n", "p50 ms", "p95 ms", "target"], rows)
     print(
         "\nThe canvas sends its image 200 ms after a mouse-up (streamlit-drawable-canvas's debounce), so "
-        "'rerun request sent' is ~200 ms for drawings. 'text updated' = the caption / verdict changed on screen; "
-        "'run finished' = Streamlit reports the script (or fragment) run done, charts included."
+        "'rerun request sent' is ~200 ms for drawings. 'score shown' = \"Your digit scores …\" (with the q below "
+        "which it is flagged) changed on screen; 'verdict at q shown' = the threshold region's verdict changed; "
+        "'report shown' = the threshold caption changed; 'run finished' = Streamlit reports the fragment run "
+        "done, charts included."
     )
 
 

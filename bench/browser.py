@@ -193,7 +193,7 @@ REACTION_TIMER = """
 (() => {
   const timer = (window.__vaeLabTimer = { input: null });
   const reset = () => {
-    Object.assign(timer, { input: performance.now(), sent: null, started: null, shown: null, idle: null });
+    Object.assign(timer, { input: performance.now(), sent: null, started: null, shown: {}, idle: null });
   };
   window.addEventListener("keydown", reset, true);
   window.addEventListener("mouseup", reset, true);
@@ -217,7 +217,7 @@ FIND_TEXT = """([testid, part]) => {
 TEXT_CHANGED = f"""([testid, part, before]) => {{
   const now = ({FIND_TEXT})([testid, part]);
   if (now === null || now === before) return false;
-  window.__vaeLabTimer.shown ??= performance.now();
+  window.__vaeLabTimer.shown[part] ??= performance.now();
   return true;
 }}"""
 RUN_FINISHED = f"""() => {{
@@ -229,7 +229,8 @@ RUN_FINISHED = f"""() => {{
 CANVAS_CLEARED = f"""(verdict) => document.querySelectorAll("[class*='st-key-canvas_']").length === 1
   && ({FIND_TEXT})(verdict) === null && document.querySelector("{IDLE}") !== null"""
 THRESHOLD_CAPTION = ("stCaptionContainer", "Threshold = ")  # (data-testid, text it contains)
-VERDICT = ("stAlert", "Your digit scores")
+STANDING = ("stAlert", "Your digit scores")  # a scored digit, first: its score and where it stands at every q
+VERDICT = ("stAlert", "your digit is")  # the threshold region's verdict at the slider's q
 
 
 @dataclass
@@ -237,17 +238,16 @@ class Reaction:
     """Milliseconds from an input (key press, mouse-up) to each step of the app's answer."""
 
     sent_ms: float  # the rerun request left the browser
-    shown_ms: float | None  # the watched text changed (None: nothing watched)
+    shown_ms: dict[str, float]  # each watched text changed: what it is → when
     idle_ms: float  # the script run finished
 
 
 def reaction_rows(interaction: str, reactions: list[Reaction], targets: dict[str, str] | None = None) -> list[list]:
     """Table rows [interaction, step, n, p50 ms, p95 ms, target]: one per step of the app's answer."""
-    steps = {
-        "input → rerun request sent": [r.sent_ms for r in reactions],
-        "input → text updated": [r.shown_ms for r in reactions if r.shown_ms is not None],
-        "input → run finished": [r.idle_ms for r in reactions],
-    }
+    steps = {"input → rerun request sent": [r.sent_ms for r in reactions]}
+    for label in reactions[0].shown_ms if reactions else ():
+        steps[f"input → {label} shown"] = [r.shown_ms[label] for r in reactions]
+    steps["input → run finished"] = [r.idle_ms for r in reactions]
     rows = []
     for step, values in steps.items():
         p50, p95 = p50_p95(values) if values else (float("nan"), float("nan"))
@@ -276,14 +276,17 @@ def text_of(page: Page, target: tuple[str, str]) -> str | None:
 
 
 def await_reaction(
-    page: Page, watch: tuple[str, str] | None = None, before: str | None = None, timeout: float = SLOW_MS
+    page: Page, watch: dict[str, tuple[tuple[str, str], str | None]], timeout: float = SLOW_MS
 ) -> Reaction:
-    """Wait for the rerun the last input caused (and for `watch`'s text to differ from `before`)."""
-    if watch is not None:
-        page.wait_for_function(TEXT_CHANGED, arg=[*watch, before], polling="raf", timeout=timeout)
+    """Wait for the rerun the last input caused, and for each watched text to differ from its text before.
+
+    `watch` maps a label to (target, text before the input); target as in `text_of`.
+    """
+    for target, before in watch.values():
+        page.wait_for_function(TEXT_CHANGED, arg=[*target, before], polling="raf", timeout=timeout)
     page.wait_for_function(RUN_FINISHED, polling="raf", timeout=timeout)
     timer = page.evaluate("window.__vaeLabTimer")
-    shown = None if watch is None else timer["shown"] - timer["input"]
+    shown = {label: timer["shown"][target[1]] - timer["input"] for label, (target, _) in watch.items()}
     return Reaction(timer["sent"] - timer["input"], shown, timer["idle"] - timer["input"])
 
 
@@ -302,22 +305,22 @@ def open_anomaly_lab(page: Page, url: str, model: str, reference_class: int | No
     if reference_class is not None and reference_class_shown(page) != str(reference_class):
         before = text_of(page, THRESHOLD_CAPTION)
         choose(page, REFERENCE_CLASS_LABEL, str(reference_class))
-        await_reaction(page, THRESHOLD_CAPTION, before)
+        await_reaction(page, {"caption": (THRESHOLD_CAPTION, before)})
     page.locator("canvas.upper-canvas").wait_for(timeout=SLOW_MS)
 
 
 def clear_canvas(page: Page) -> None:
     """Press the canvas's Clear button; wait for the fresh canvas alone (Clear reruns twice) and no verdict."""
     page.get_by_role("button", name="Clear", exact=True).click()
-    page.wait_for_function(CANVAS_CLEARED, arg=list(VERDICT), polling="raf", timeout=SLOW_MS)
+    page.wait_for_function(CANVAS_CLEARED, arg=list(STANDING), polling="raf", timeout=SLOW_MS)
     wait_idle(page, SLOW_MS)
 
 
 def draw_and_await_verdict(page: Page, variant: int) -> Reaction:
-    """Draw stroke `variant` and wait for the verdict on it."""
-    before = text_of(page, VERDICT)
+    """Draw stroke `variant` and wait for its score (where it stands at every q) and its verdict at q."""
+    watch = {"score": (STANDING, text_of(page, STANDING)), "verdict at q": (VERDICT, text_of(page, VERDICT))}
     draw_stroke(page, varied_stroke(variant))
-    return await_reaction(page, VERDICT, before)
+    return await_reaction(page, watch)
 
 
 def move_slider(page: Page, key: str) -> Reaction:
@@ -325,4 +328,4 @@ def move_slider(page: Page, key: str) -> Reaction:
     before = text_of(page, THRESHOLD_CAPTION)
     page.get_by_role("slider").focus()
     page.keyboard.press(key)
-    return await_reaction(page, THRESHOLD_CAPTION, before)
+    return await_reaction(page, {"report": (THRESHOLD_CAPTION, before)})

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from playwright.sync_api import Page, sync_playwright
 
 from bench.browser import (
+    STANDING,
     THRESHOLD_CAPTION,
     VERDICT,
     Reaction,
@@ -76,7 +77,7 @@ def plan(sessions: int) -> list[Session]:
 
 
 def verdict_score(page: Page) -> str | None:
-    match = re.search(r"Your digit scores (\S+)", text_of(page, VERDICT) or "")
+    match = re.search(r"Your digit scores (\S+)", text_of(page, STANDING) or "")
     return match and match.group(1)
 
 
@@ -97,11 +98,11 @@ def own_state_problems(page: Page, session: Session) -> list[str]:
     if thumb != f"{session.q:.3f}":
         problems.append(f"slider shows {thumb}")
     verdict = text_of(page, VERDICT) or ""
-    if f"at q = {session.q:.3f}" not in verdict:
+    if f"At q = {session.q:.3f}" not in verdict:
         problems.append(f"verdict is not at q = {session.q:.3f}: {verdict!r}")
     if verdict_score(page) != session.score:
         problems.append(f"digit score changed from {session.score} to {verdict_score(page)}")
-    problems += [f"error box: {text[:120]!r}" for text in error_texts(page) if "Your digit scores" not in text]
+    problems += [f"error box: {text[:120]!r}" for text in error_texts(page) if VERDICT[1] not in text]
     return problems
 
 

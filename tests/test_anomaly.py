@@ -8,6 +8,7 @@ from vae.anomaly import (
     anomaly_scores,
     class_score_matrix,
     curves,
+    flagging_quantile,
     format_score,
     ink_relative_error,
     noise_images,
@@ -86,6 +87,21 @@ def test_quantile_threshold_arithmetic():
     rng = np.random.default_rng(0)
     threshold = quantile_threshold(rng.normal(size=20_000), 0.95)
     assert np.mean(rng.normal(size=20_000) > threshold) == pytest.approx(0.05, abs=0.006)
+
+
+def test_flagging_quantile_inverts_the_threshold():
+    """An image is flagged at q exactly when q is below its flagging quantile."""
+    rng = np.random.default_rng(1)
+    calibration = rng.gamma(2.0, size=501)
+    for score in [*rng.gamma(2.0, size=40), -1.0, 100.0]:
+        q_star = flagging_quantile(calibration, score)
+        for q in np.linspace(0.001, 0.999, 200):
+            if abs(q - q_star) > 1e-9:
+                assert (score > quantile_threshold(calibration, q)) == (q < q_star)
+    assert flagging_quantile(calibration, -1.0) == 0.0  # less strange than every normal image
+    assert flagging_quantile(calibration, 100.0) == 1.0  # stranger than all of them
+    with pytest.raises(ValueError):
+        flagging_quantile(np.array([]), 1.0)
 
 
 def test_operating_point_counts():

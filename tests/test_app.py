@@ -226,7 +226,9 @@ def test_a_drawn_digit_gets_a_verdict_and_a_blank_canvas_a_hint():
     at.session_state["canvas_0"] = canvas_state()
     at.run()
     assert not at.exception
-    verdicts = [m.value for m in list(at.success) + list(at.error) if m.value.startswith("Your digit scores")]
+    standing = [i.value for i in at.info if i.value.startswith("Your digit scores")]
+    assert len(standing) == 1 and ("normal" in standing[0] or "anomaly" in standing[0])
+    verdicts = [m.value for m in list(at.success) + list(at.error) if m.value.startswith("At q = 0.950 your digit")]
     assert len(verdicts) == 1 and ("normal" in verdicts[0] or "anomaly" in verdicts[0])
     assert {"what the model sees", "its reconstruction"} <= set(captions(at))
 

@@ -247,9 +247,12 @@ IMAGES = {
 
 def probe_outcome(at: AppTest) -> str:
     """What the Anomaly lab says about the drawn or uploaded digit: a verdict, an error or an info."""
-    verdicts = [m.value for m in [*at.main.success, *at.main.error] if m.value.startswith("Your digit scores")]
-    errors = [e.value for e in at.main.error if not e.value.startswith("Your digit scores")]
-    infos = [i.value for i in at.main.info]
+    standing = [i.value for i in at.main.info if i.value.startswith("Your digit scores")]
+    at_q = [m.value for m in [*at.main.success, *at.main.error] if m.value.startswith("At q = ")]
+    assert len(standing) == len(at_q), (standing, at_q)  # a scored digit: where it stands, and the verdict at q
+    verdicts = [f"{s} {v}" for s, v in zip(standing, at_q, strict=True)]
+    errors = [e.value for e in at.main.error if not e.value.startswith("At q = ")]
+    infos = [i.value for i in at.main.info if not i.value.startswith("Your digit scores")]
     for text in verdicts + errors + infos:
         assert not re.search(r"\bnan\b", text, re.IGNORECASE), text
     outcomes = [f"verdict: {v}" for v in verdicts] + [f"error: {e}" for e in errors] + [f"info: {i}" for i in infos]

@@ -8,7 +8,7 @@ import torch
 from PIL import Image
 
 from ui.images import png_bytes
-from vae.plots import image_grid
+from vae.plots import error_heatmap, image_grid
 
 
 @pytest.mark.parametrize(("shape", "nrow"), [((1, 1, 28, 28), 10), ((7, 1, 28, 28), 3), ((12, 3, 8, 8), 5)])
@@ -28,3 +28,12 @@ def test_png_download_is_the_grid():
     images = torch.rand(5, 1, 28, 28, generator=torch.Generator().manual_seed(1))
     decoded = np.asarray(Image.open(io.BytesIO(png_bytes(images, nrow=4))))
     assert np.array_equal(decoded, image_grid(images, nrow=4))
+
+
+def test_error_heatmap_runs_from_black_through_red_to_yellow_and_enlarges():
+    error = np.array([[0.0, 0.05], [0.1, 0.4]])
+    rgb = error_heatmap(error, vmax=0.1, scale=3)
+    assert rgb.shape == (6, 6, 3) and rgb.dtype == np.uint8
+    assert rgb[0, 0].tolist() == [0, 0, 0]  # no error: black, like the digit's background
+    assert rgb[0, 3].tolist() == [255, 0, 0]  # half way: red
+    assert rgb[3, 0].tolist() == rgb[3, 3].tolist() == [255, 255, 0]  # at vmax and above: yellow

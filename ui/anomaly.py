@@ -15,6 +15,8 @@ from vae.anomaly import (
     ScoredSet,
     anomaly_scores,
     class_score_matrix,
+    flagging_quantile,
+    format_score,
     noise_images,
     scores_for_class,
     split_protocol,
@@ -22,6 +24,17 @@ from vae.anomaly import (
 from vae.data import to_float
 
 NOISE_IMAGES = 1000
+Q_RANGE = (0.80, 0.999)  # the quantile slider's range
+
+
+def canvas_key() -> str:
+    """The drawing canvas's widget key; a new key is a new, empty canvas."""
+    return f"canvas_{st.session_state.setdefault('canvas_version', 0)}"
+
+
+def clear_canvas() -> None:
+    """Button callback: swap in an empty canvas."""
+    st.session_state.canvas_version = st.session_state.get("canvas_version", 0) + 1
 
 
 @st.cache_data(show_spinner="Scoring the test set (once per model and score)…", max_entries=16)
@@ -101,3 +114,17 @@ def score_probe(
         score = float(anomaly_scores(model, x, None, method, k=k)[0])
     error = ((x - reconstruction) ** 2).mean(1)[0].numpy()
     return Probe(x, reconstruction, error, score, mu[0].numpy(), class_scores)
+
+
+def standing_text(score: float, calibration: np.ndarray, method: str, q_range: tuple[float, float]) -> str:
+    """Where a digit's score stands among the normal calibration scores, for every q at once."""
+    q_star = flagging_quantile(calibration, score)
+    text = f"Your digit scores {format_score(score, method)}, "
+    if q_star >= q_range[1]:
+        return text + "stranger than (nearly) every normal calibration image: an **anomaly** at every q."
+    if q_star <= q_range[0]:
+        return text + f"less strange than {1 - q_star:.0%} of the normal calibration images: **normal** at every q."
+    return (
+        text + f"stranger than {q_star:.1%} of the normal calibration images: an **anomaly** for any q "
+        f"below {q_star:.3f}, **normal** from there up."
+    )

@@ -235,6 +235,18 @@ def quantile_threshold(calibration_scores: np.ndarray, q: float) -> float:
     return float(np.quantile(calibration_scores, q))
 
 
+def flagging_quantile(calibration_scores: np.ndarray, score: float) -> float:
+    """The q at which `score` meets the threshold: it is flagged for every q below this, normal above.
+
+    The inverse of `quantile_threshold` (linear interpolation between sorted calibration scores), so it
+    says where an image stands among normal images without choosing a threshold first.
+    """
+    if len(calibration_scores) == 0:
+        raise ValueError("no calibration scores")
+    ranked = np.sort(np.asarray(calibration_scores, dtype=np.float64))
+    return float(np.interp(score, ranked, np.linspace(0.0, 1.0, len(ranked))))
+
+
 @dataclass
 class Operating:
     """What a threshold does on the evaluated images."""

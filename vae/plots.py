@@ -40,6 +40,18 @@ def image_grid(images: torch.Tensor, nrow: int = 10, padding: int = 2, scale: in
     return array[:, :, 0] if channels == 1 else array
 
 
+def error_heatmap(error: np.ndarray, vmax: float, scale: int = 1) -> np.ndarray:
+    """A per-pixel error map (H, W) → uint8 RGB (H', W', 3): black at 0, red half way, yellow at `vmax` and above.
+
+    Black like the digits it sits beside, so the eye goes straight to where the model got it wrong.
+    """
+    level = np.clip(np.asarray(error, dtype=np.float64) / vmax, 0.0, 1.0)
+    rgb = np.stack([np.minimum(2 * level, 1.0), np.maximum(2 * level - 1, 0.0), np.zeros_like(level)], axis=-1)
+    if scale > 1:
+        rgb = rgb.repeat(scale, axis=0).repeat(scale, axis=1)
+    return (rgb * 255).round().astype(np.uint8)
+
+
 def loss_curves(history: Sequence[dict]) -> go.Figure:
     """Per-epoch train/test −ELBO, reconstruction and KL, side by side."""
     fig = make_subplots(rows=1, cols=3, subplot_titles=("−ELBO (total)", "reconstruction", "KL"))
