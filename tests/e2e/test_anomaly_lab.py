@@ -17,8 +17,8 @@ def test_draw_a_digit_and_tune_the_threshold(page, app_url, screenshots):
     assert_no_exception(page)
 
     draw_stroke(page, SEVEN)
-    verdict = page.get_by_text(re.compile(r"Your digit scores"))
-    expect(verdict).to_be_visible(timeout=30_000)
+    expect(page.get_by_text(re.compile(r"Your digit scores"))).to_be_visible(timeout=30_000)
+    expect(page.get_by_text(re.compile(r"At q = 0\.950 your digit is"))).to_be_visible()
     expect(page.get_by_text("its reconstruction")).to_be_visible()
     expect(page.get_by_text(re.compile(r"explains it best as a 7"))).to_be_visible()  # not inverted, not misread
     wait_idle(page)
@@ -33,6 +33,7 @@ def test_draw_a_digit_and_tune_the_threshold(page, app_url, screenshots):
         page.keyboard.press("ArrowRight")  # q from 0.950 to 0.990
     expect(caption).not_to_have_text(before, timeout=30_000)
     expect(page.get_by_text("Threshold = ", exact=False)).to_contain_text("99.0%")
+    expect(page.get_by_text(re.compile(r"At q = 0\.990 your digit is"))).to_be_visible()  # the verdict follows q
     wait_idle(page)
     assert_no_exception(page)
     page.screenshot(path=screenshots / "anomaly_threshold_moved.png", full_page=True)
