@@ -3,12 +3,14 @@
 import base64
 import io
 
+import numpy as np
 import pytest
 import torch
 from PIL import Image, ImageDraw
 from streamlit.testing.v1 import AppTest
 
 from tests.conftest import REPO, CreatesAFile, needs_mnist
+from ui.anomaly import Q_RANGE, standing_text
 from ui.models import shipped_names
 from vae.checkpoint import checkpoint_bytes, load_checkpoint
 from vae.models import VAE, VAEConfig
@@ -200,6 +202,14 @@ def canvas_state(draw: bool = True, image: Image.Image | None = None) -> dict:
     image.save(buffer, format="PNG")
     url = "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
     return {"drawing": {"raw": {"objects": [{}] if draw else []}, "data": url}}
+
+
+def test_where_a_digit_stands_gives_its_verdict_at_every_q():
+    calibration = np.arange(1001) / 1000  # normal scores 0.000 … 1.000
+    middle = standing_text(0.9, calibration, "ink", Q_RANGE)
+    assert "stranger than 90.0% of the normal" in middle and "anomaly** for any q below 0.900" in middle
+    assert standing_text(0.5, calibration, "ink", Q_RANGE).endswith("**normal** at every q.")
+    assert standing_text(2.0, calibration, "ink", Q_RANGE).endswith("an **anomaly** at every q.")
 
 
 def threshold_caption(at: AppTest) -> str:

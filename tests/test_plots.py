@@ -8,7 +8,7 @@ import torch
 from PIL import Image
 
 from ui.images import png_bytes
-from vae.plots import error_heatmap, image_grid
+from vae.plots import add_point, add_posterior_ellipse, error_heatmap, image_grid, latent_scatter
 
 
 @pytest.mark.parametrize(("shape", "nrow"), [((1, 1, 28, 28), 10), ((7, 1, 28, 28), 3), ((12, 3, 8, 8), 5)])
@@ -37,3 +37,13 @@ def test_error_heatmap_runs_from_black_through_red_to_yellow_and_enlarges():
     assert rgb[0, 0].tolist() == [0, 0, 0]  # no error: black, like the digit's background
     assert rgb[0, 3].tolist() == [255, 0, 0]  # half way: red
     assert rgb[3, 0].tolist() == rgb[3, 3].tolist() == [255, 255, 0]  # at vmax and above: yellow
+
+
+def test_the_marked_point_and_its_ellipse_draw_above_the_cloud():
+    """Plotly draws WebGL traces above SVG ones: an SVG star would hide under the latent points."""
+    rng = np.random.default_rng(0)
+    fig = latent_scatter(rng.normal(size=(300, 2)), rng.integers(0, 10, 300))
+    add_posterior_ellipse(fig, np.zeros(2), np.zeros(2), "#0")
+    add_point(fig, np.zeros(2), "your digit")
+    assert {trace.type for trace in fig.data} == {"scattergl"}
+    assert fig.data[-1].name == "your digit"  # drawn last: on top

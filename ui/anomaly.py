@@ -117,14 +117,12 @@ def score_probe(
 
 
 def standing_text(score: float, calibration: np.ndarray, method: str, q_range: tuple[float, float]) -> str:
-    """Where a digit's score stands among the normal calibration scores, for every q at once."""
+    """Where a digit's score stands among the normal calibration scores, and its verdict for every q at once."""
     q_star = flagging_quantile(calibration, score)
-    text = f"Your digit scores {format_score(score, method)}, "
+    text = f"Your digit scores {format_score(score, method)}, stranger than {q_star:.1%} of the normal calibration "
+    text += "images: "
     if q_star >= q_range[1]:
-        return text + "stranger than (nearly) every normal calibration image: an **anomaly** at every q."
+        return text + "an **anomaly** at every q."
     if q_star <= q_range[0]:
-        return text + f"less strange than {1 - q_star:.0%} of the normal calibration images: **normal** at every q."
-    return (
-        text + f"stranger than {q_star:.1%} of the normal calibration images: an **anomaly** for any q "
-        f"below {q_star:.3f}, **normal** from there up."
-    )
+        return text + "**normal** at every q."
+    return text + f"an **anomaly** for any q below {q_star:.3f}, **normal** from there up."

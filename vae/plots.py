@@ -149,11 +149,11 @@ def latent_strip(
 
 
 def add_posterior_ellipse(fig: go.Figure, mu: np.ndarray, logvar: np.ndarray, label: str) -> go.Figure:
-    """Draw the encoder's posterior for one image as its μ ± 2σ ellipse (2-D latent spaces)."""
+    """Draw the encoder's posterior for one image as its μ ± 2σ ellipse (2-D latent spaces), above the points."""
     sigma = np.exp(0.5 * np.asarray(logvar))
     t = np.linspace(0, 2 * np.pi, 100)
     fig.add_trace(
-        go.Scatter(
+        go.Scattergl(
             x=mu[0] + 2 * sigma[0] * np.cos(t),
             y=mu[1] + 2 * sigma[1] * np.sin(t),
             mode="lines",
@@ -166,9 +166,13 @@ def add_posterior_ellipse(fig: go.Figure, mu: np.ndarray, logvar: np.ndarray, la
 
 
 def add_point(fig: go.Figure, z: np.ndarray, label: str) -> go.Figure:
-    """Mark one latent point (the code being decoded) with a star."""
+    """Mark one latent point (the code being decoded) with a star.
+
+    WebGL, like `latent_scatter`'s points: plotly draws WebGL traces above SVG ones, so an SVG star
+    would hide under the cloud.
+    """
     fig.add_trace(
-        go.Scatter(
+        go.Scattergl(
             x=[z[0]],
             y=[z[1]],
             mode="markers",
