@@ -170,3 +170,8 @@ def test_score_histogram_shows_the_anomalies_and_caps_the_noise_tail():
     high = shown["noise"].max()
     assert high == shown["anomaly"].max() and high < 10  # the noise tail piles up at the edge
     assert np.quantile(scores[1000:2000], 0.75) <= high  # three quarters of the anomalies in view
+    clipped = int(np.sum(scores > high))
+    assert f"{clipped:,} scores above {high:.3g} shown at {high:.3g}" in fig.layout.xaxis.title.text
+    near = np.concatenate([scores[:1000], rng.normal(2, 0.5, 1000)])  # every score below 3 × threshold
+    tame = score_histogram(near, groups[:2000], threshold=1.6)
+    assert "shown at" not in tame.layout.xaxis.title.text

@@ -221,9 +221,11 @@ def score_histogram(
     fig.add_vline(x=threshold, line={"color": "black", "dash": "dash"}, annotation_text="threshold")
     if probe is not None:
         fig.add_vline(x=min(probe, high), line={"color": "#2ca02c", "width": 3}, annotation_text="your digit")
+    clipped = int(np.sum(scores > high))
+    piled = f"; {clipped:,} scores above {high:.3g} shown at {high:.3g}" if clipped else ""
     fig.update_layout(
         barmode="overlay", title=title,
-        xaxis_title=f"anomaly score ({unit}; higher = more anomalous; scores above {high:.3g} shown at {high:.3g})",
+        xaxis_title=f"anomaly score ({unit}; higher = more anomalous{piled})",
         yaxis_title="density", height=320, margin={"l": 10, "r": 10, "t": 40, "b": 10},
         legend={"orientation": "h", "y": 1.12},
     )  # fmt: skip
