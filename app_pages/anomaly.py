@@ -120,6 +120,8 @@ def your_digit() -> tuple[Probe | None, DeltaGenerator]:
             "…or upload an image", type=["png", "jpg", "jpeg", "gif", "bmp", "webp", "tif", "tiff"]
         )
     with result_col:
+        if upload is not None and (canvas.json_data or {}).get("objects"):
+            st.caption(f"Scoring **{upload.name}**, not your drawing: remove the upload (×) to score what you drew.")
         probe = None
         try:
             source = read_image(upload.getvalue()) if upload is not None else canvas.image_data

@@ -244,6 +244,19 @@ def test_a_drawn_digit_gets_a_verdict_and_a_blank_canvas_a_hint():
 
 
 @needs_mnist
+def test_an_upload_is_scored_before_a_drawing_and_says_so():
+    at = start("app_pages/anomaly.py")
+    at.session_state["canvas_0"] = canvas_state()
+    upload = io.BytesIO()
+    Image.new("L", (60, 60), 255).save(upload, format="PNG")  # a blank sheet of paper
+    uploader = next(u for u in at.file_uploader if u.label == "…or upload an image")
+    uploader.upload("paper.png", upload.getvalue()).run()
+    assert not at.exception
+    assert any("Scoring **paper.png**, not your drawing" in c.value for c in at.caption)
+    assert any("**paper.png** looks blank" in i.value for i in at.info)  # the upload, not the drawn 7, was scored
+
+
+@needs_mnist
 def test_the_conditional_model_names_the_class_that_fits_best():
     at = start()
     picker(at).set_value("shipped:mnist_cvae").run()
