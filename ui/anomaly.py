@@ -121,7 +121,7 @@ def standing_text(score: float, calibration: np.ndarray, method: str, q_range: t
     q_star = flagging_quantile(calibration, score)
     text = f"Your digit scores {format_score(score, method)}, stranger than {q_star:.1%} of the normal calibration "
     text += "images: "
-    if q_star >= q_range[1]:
+    if q_star > q_range[1]:  # flagged at q exactly when q < q_star
         return text + "an **anomaly** at every q."
     if q_star <= q_range[0]:
         return text + "**normal** at every q."
