@@ -13,6 +13,8 @@ from ui.anomaly import (
     clear_canvas,
     score_probe,
     scored_protocol,
+    show_pictures,
+    show_report,
     standing_text,
 )
 from ui.data import dataset_of, encoded_test_set, no_test_set_reason, test_set
@@ -23,8 +25,6 @@ from vae.plots import (
     add_point,
     class_score_bars,
     confusion_figure,
-    error_heatmap,
-    image_grid,
     latent_scatter,
     roc_pr_figure,
     score_histogram,
@@ -140,13 +140,7 @@ def your_digit() -> tuple[Probe | None, DeltaGenerator]:
         if probe is not None:
             # true whatever the slider says: a slider move reruns only the threshold region
             st.info(standing_text(probe.score, scored.calibration, method, Q_RANGE))
-            pictures = st.columns(3)
-            scale = max(1, 140 // probe.image.shape[-1])  # crisp pixels, about 140 px wide
-            width = scale * probe.image.shape[-1]
-            pictures[0].image(image_grid(probe.image, scale=scale), caption="what the model sees", width=width)
-            pictures[1].image(image_grid(probe.reconstruction, scale=scale), caption="its reconstruction", width=width)
-            heat = error_heatmap(probe.error, max(0.05, float(probe.error.max())), scale)
-            pictures[2].image(heat, caption="where they differ (squared error)", width=width)
+            show_pictures(probe)
         return probe, st.container()
 
 
@@ -201,22 +195,7 @@ def live_threshold(probe_score: float | None) -> None:
     )
     report_col, confusion_col = st.columns([3, 2])
     with report_col:
-        st.markdown("**Classification report** (evaluated images)")
-        rows = {
-            name: {k: op.report[name][k] for k in ("precision", "recall", "f1-score", "support")}
-            for name in ("normal", "anomaly", "macro avg", "weighted avg")
-        }
-        st.dataframe(
-            {
-                "": list(rows),
-                **{k: [r[k] for r in rows.values()] for k in ("precision", "recall", "f1-score", "support")},
-            },
-            hide_index=True,
-            column_config={
-                k: st.column_config.NumberColumn(format="%.3f") for k in ("precision", "recall", "f1-score")
-            },
-        )
-        st.caption(f"Accuracy {op.report['accuracy']:.3f}")
+        show_report(op.report)
     with confusion_col:
         st.markdown("**Confusion matrix**")
         st.plotly_chart(confusion_figure(op.confusion), key="anomaly_confusion")

@@ -22,6 +22,7 @@ from vae.anomaly import (
     split_protocol,
 )
 from vae.data import to_float
+from vae.plots import error_heatmap, image_grid
 
 NOISE_IMAGES = 1000
 Q_RANGE = (0.80, 0.999)  # the quantile slider's range
@@ -126,3 +127,27 @@ def standing_text(score: float, calibration: np.ndarray, method: str, q_range: t
     if q_star <= q_range[0]:
         return text + "**normal** at every q."
     return text + f"an **anomaly** for any q below {q_star:.3f}, **normal** from there up."
+
+
+def show_pictures(probe: Probe, width_px: int = 140) -> None:
+    """What the model sees, its reconstruction and where they differ, side by side with crisp pixels."""
+    scale = max(1, width_px // probe.image.shape[-1])
+    width = scale * probe.image.shape[-1]
+    pictures = st.columns(3)
+    pictures[0].image(image_grid(probe.image, scale=scale), caption="what the model sees", width=width)
+    pictures[1].image(image_grid(probe.reconstruction, scale=scale), caption="its reconstruction", width=width)
+    heat = error_heatmap(probe.error, max(0.05, float(probe.error.max())), scale)
+    pictures[2].image(heat, caption="where they differ (squared error)", width=width)
+
+
+def show_report(report: dict) -> None:
+    """sklearn's classification report (as a dict) as a table, and the accuracy under it."""
+    st.markdown("**Classification report** (evaluated images)")
+    columns = ("precision", "recall", "f1-score", "support")
+    rows = ("normal", "anomaly", "macro avg", "weighted avg")
+    st.dataframe(
+        {"": list(rows), **{k: [report[r][k] for r in rows] for k in columns}},
+        hide_index=True,
+        column_config={k: st.column_config.NumberColumn(format="%.3f") for k in columns[:3]},
+    )
+    st.caption(f"Accuracy {report['accuracy']:.3f}")
