@@ -27,7 +27,7 @@ from streamlit.testing.v1 import AppTest
 import ui.training
 from tests.conftest import REPO, CreatesAFile, needs_mnist
 from tests.test_app import PAGES, canvas_state, fill_train_form, picker, start
-from ui.models import MAX_UPLOAD_MB, _load_shipped, shipped_names
+from ui.models import _load_shipped, max_upload_mb, shipped_names
 from vae.checkpoint import CheckpointError, checkpoint_bytes, load_checkpoint
 from vae.models import VAE, VAEConfig
 from vae.preprocess import BlankImageError, UnreadableImageError, drawing_to_mnist, read_image
@@ -125,7 +125,7 @@ def nan_weights(_: Path) -> bytes:
 
 def oversize(_: Path) -> bytes:
     """A *valid* checkpoint just over the limit (long metadata): only the size check can refuse it."""
-    return tiny_checkpoint(meta={"dataset": "digits", "notes": "x" * (MAX_UPLOAD_MB * 2**20)})
+    return tiny_checkpoint(meta={"dataset": "digits", "notes": "x" * (max_upload_mb() * 2**20)})
 
 
 REFUSED_CHECKPOINTS: dict[str, tuple[Callable[[Path], bytes], str]] = {  # case → (bytes from tmp_path, message)
@@ -139,7 +139,7 @@ REFUSED_CHECKPOINTS: dict[str, tuple[Callable[[Path], bytes], str]] = {  # case 
         "latent_dim must be a whole number, got 2.5",
     ),
     "PNG named .pt": (lambda _: png(photo_of_a_seven()), "not a readable PyTorch checkpoint"),
-    "oversize": (oversize, f"limited to {MAX_UPLOAD_MB} MB"),
+    "oversize": (oversize, f"limited to {max_upload_mb()} MB"),
 }
 
 
@@ -160,7 +160,7 @@ def test_a_refused_checkpoint_keeps_the_chosen_model_and_every_page(case, tmp_pa
 
 def test_the_upload_limit_matches_the_browsers():
     config = tomllib.loads((REPO / ".streamlit" / "config.toml").read_text())
-    assert config["server"]["maxUploadSize"] == MAX_UPLOAD_MB
+    assert config["server"]["maxUploadSize"] == max_upload_mb()
 
 
 NO_TEST_SET = {  # case → (checkpoint, what the pages needing a test set say)

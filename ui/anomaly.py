@@ -104,8 +104,8 @@ def score_probe(
     model = entry.model
     x = fit_to_model(digit, model.config.image_shape)
     y = None if reference_class is None else torch.tensor([reference_class])
-    reconstruction = model.reconstruct(x, y)
     mu, _ = model.encode(x, y)
+    reconstruction = model.decode(mu, y)
     class_scores = None
     if model.config.conditional:
         matrix = class_score_matrix(model, x, method, k).numpy()

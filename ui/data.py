@@ -17,36 +17,39 @@ def cached_dataset(name: str, train: bool) -> tuple[torch.Tensor, torch.Tensor]:
     return load_dataset(name, train=train)
 
 
+def _test_set_match(entry: ModelEntry) -> tuple[str | None, str]:
+    """(the dataset whose test set the model can take, or None; why not, in words for the page)."""
+    cfg = entry.model.config
+    shape = "×".join(map(str, cfg.image_shape))
+    if cfg.conditional and cfg.num_classes != 10:  # every dataset here has 10 classes
+        return None, f"This model is conditional on {cfg.num_classes} classes, and every dataset here has 10"
+    named = entry.meta.get("dataset")
+    if named in IMAGE_SHAPES:
+        if IMAGE_SHAPES[named] == cfg.image_shape:
+            return named, ""
+        needs = "×".join(map(str, IMAGE_SHAPES[named]))
+        return None, (
+            f"This model's metadata says it was trained on {named}, whose images are {needs}, "
+            f"but the model takes {shape} images"
+        )
+    found = next((name for name, size in IMAGE_SHAPES.items() if size == cfg.image_shape), None)
+    if found is not None:
+        return found, ""
+    said = f"its metadata names {named!r}, a dataset VAE Lab does not have" if named else "its metadata names none"
+    return None, f"This model takes {shape} images, which no dataset here has, and {said}"
+
+
 def dataset_of(entry: ModelEntry) -> str | None:
     """The dataset whose test set the model can take: the one its metadata names, else one of its image size.
 
     None when there is none (see `no_test_set_reason`): the pages that need a test set say so instead.
     """
-    cfg = entry.model.config
-    if cfg.conditional and cfg.num_classes != 10:  # every dataset here has 10 classes
-        return None
-    named = entry.meta.get("dataset")
-    if named in IMAGE_SHAPES:
-        return named if IMAGE_SHAPES[named] == cfg.image_shape else None
-    return next((name for name, shape in IMAGE_SHAPES.items() if shape == cfg.image_shape), None)
+    return _test_set_match(entry)[0]
 
 
 def no_test_set_reason(entry: ModelEntry) -> str:
     """Why `dataset_of(entry)` is None, in words for the page."""
-    cfg = entry.model.config
-    shape = "×".join(map(str, cfg.image_shape))
-    named = entry.meta.get("dataset")
-    if cfg.conditional and cfg.num_classes != 10:
-        why = f"This model is conditional on {cfg.num_classes} classes, and every dataset here has 10"
-    elif named in IMAGE_SHAPES:
-        why = (
-            f"This model's metadata says it was trained on {named}, whose images are "
-            f"{'×'.join(map(str, IMAGE_SHAPES[named]))}, but the model takes {shape} images"
-        )
-    else:
-        said = f"its metadata names {named!r}, a dataset VAE Lab does not have" if named else "its metadata names none"
-        why = f"This model takes {shape} images, which no dataset here has, and {said}"
-    return f"{why}: there is no test set to use it with."
+    return f"{_test_set_match(entry)[1]}: there is no test set to use it with."
 
 
 def class_names_of(entry: ModelEntry) -> list[str]:

@@ -17,8 +17,6 @@ _SESSION_MODELS = "session_models"  # id -> ModelEntry, this browser session onl
 _PICKER = "model_id"  # the picker's widget key: the chosen model's id
 _SELECT_NEXT = "select_model_next"  # a model to select on the next run (widgets can't change mid-run)
 _UPLOAD_ERRORS = "upload_errors"  # sha -> message for refused uploads
-# The browser enforces server.maxUploadSize (.streamlit/config.toml); a script can send more, so check here too.
-MAX_UPLOAD_MB = 40  # the largest model the Train page can make (conv, width 1024) is about 29 MB
 
 
 @dataclass
@@ -97,6 +95,11 @@ def current_model() -> ModelEntry:
     return entries.get(st.session_state.get(_PICKER), next(iter(entries.values())))
 
 
+def max_upload_mb() -> int:
+    """server.maxUploadSize (.streamlit/config.toml): the browser enforces it, a script can send more."""
+    return int(st.get_option("server.maxUploadSize"))
+
+
 def _take_upload(upload) -> None:
     """Validate an uploaded checkpoint; keep it, or remember why it was refused."""
     data = upload.getvalue()
@@ -105,10 +108,10 @@ def _take_upload(upload) -> None:
     errors = st.session_state.setdefault(_UPLOAD_ERRORS, {})
     if entry_id in session_models() or digest in errors:
         return
-    if len(data) > MAX_UPLOAD_MB * 2**20:
+    if len(data) > max_upload_mb() * 2**20:
         errors[digest] = (
             f"**{upload.name}** was not loaded: it is {len(data) / 2**20:.1f} MB, and uploaded checkpoints are "
-            f"limited to {MAX_UPLOAD_MB} MB (the shipped models are about 4 MB)."
+            f"limited to {max_upload_mb()} MB (the shipped models are about 4 MB)."
         )
         return
     try:
