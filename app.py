@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from ui import links
 from ui.models import model_picker
 from ui.training import settle_interrupted_run
 
@@ -16,6 +17,7 @@ pages = st.navigation(
         st.Page("app_pages/anomaly.py", title="Anomaly lab", icon=":material/troubleshoot:"),
     ]
 )
+links.read_incoming()  # before anything reads a widget: a link, a reload or back/forward sets the view
 settle_interrupted_run()
 model_picker()
 pages.run()

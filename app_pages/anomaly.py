@@ -5,6 +5,7 @@ import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 from streamlit_drawable_canvas import st_canvas
 
+from ui import links
 from ui.anomaly import (
     NOISE_IMAGES,
     Q_RANGE,
@@ -48,14 +49,37 @@ st.markdown(
 )
 
 # --- protocol -----------------------------------------------------------------------------------
+protocols = {"novelty": "Novelty (classes the model never saw)", "classes": "Choose the normal classes"}
+if len(trained_on) == 10:
+    del protocols["novelty"]  # trained on every class: there is nothing it never saw
+view = [
+    links.ChoiceParam(name="method", key="anomaly_method", default=next(iter(METHODS)), choices=tuple(METHODS)),
+    links.FloatParam(name="q", key="anomaly_q", default=0.95, low=Q_RANGE[0], high=Q_RANGE[1], decimals=3),
+]
+if cfg.conditional:
+    view += [
+        links.IntParam(name="c", key="anomaly_c", default=0, low=0, high=cfg.num_classes - 1),
+        links.FlagParam(name="relative", key="anomaly_relative", default=True),
+    ]
+else:
+    view += [
+        links.ChoiceParam(name="protocol", key="anomaly_protocol", default=next(iter(protocols)),
+                          choices=tuple(protocols)),
+        links.ClassesParam(name="normal", key="anomaly_normal", default=list(range(9)), low=0, high=9),
+        links.FlagParam(name="noise", key="anomaly_noise", default=False),
+    ]  # fmt: skip
+links.restore(view, "anomaly")
+
 setup = st.columns([2, 3, 2])
 reference_class, relative = None, False
 if cfg.conditional:
-    protocol = setup[0].radio("Protocol", ["Class-conditional"], help="Every test image is asked: are you a c?")
-    reference_class = setup[1].selectbox("Reference class c", range(cfg.num_classes), format_func=lambda c: names[c])
+    setup[0].radio("Protocol", ["Class-conditional"], help="Every test image is asked: are you a c?")
+    reference_class = setup[1].selectbox(
+        "Reference class c", range(cfg.num_classes), format_func=lambda c: names[c], key="anomaly_c"
+    )
     relative = setup[2].checkbox(
         "Relative to the best other class",
-        value=True,
+        key="anomaly_relative",
         help="Raw scores favour simple images: a thin 1 is cheap to explain whatever the label. Subtracting the score "
         "of the best *other* class leaves only how well *c* fits: below 0, c explains the image best. "
         "Untick to see the raw score.",
@@ -63,18 +87,15 @@ if cfg.conditional:
     normal = [reference_class]
     noise = False
 else:
-    options = ["Novelty (classes the model never saw)", "Choose the normal classes"]
-    if len(trained_on) == 10:
-        options = options[1:]  # trained on every class: there is nothing it never saw
-    protocol = setup[0].radio("Protocol", options)
-    if protocol.startswith("Novelty"):
+    protocol = setup[0].radio("Protocol", list(protocols), format_func=protocols.get, key="anomaly_protocol")
+    if protocol == "novelty":
         normal = trained_on
         setup[1].markdown(f"Normal: {', '.join(names[c] for c in normal)}  \nAnomalies: the other classes")
     else:
-        normal = setup[1].multiselect(
-            "Normal classes", range(10), default=[c for c in range(10) if c != 9], format_func=lambda c: names[c]
-        )
-    noise = setup[2].checkbox(f"Add {NOISE_IMAGES:,} noise images", help="Uniform random pixels, as in the Keras lab")
+        normal = setup[1].multiselect("Normal classes", range(10), format_func=lambda c: names[c], key="anomaly_normal")
+    noise = setup[2].checkbox(
+        f"Add {NOISE_IMAGES:,} noise images", key="anomaly_noise", help="Uniform random pixels, as in the Keras lab"
+    )
     if len(trained_on) == 10:
         st.warning(
             "This model was trained on every class, so no digit is new to it and the 'anomalies' look as normal as "
@@ -86,10 +107,12 @@ method = st.radio(
     list(METHODS),
     format_func=lambda m: METHODS[m],
     horizontal=True,
+    key="anomaly_method",
     help="Per unit of ink: the squared reconstruction error divided by the ink of the image and its "
     "reconstruction, so thin and bold digits are judged on one scale (the likelihood scores below favour "
     "thin, simple digits). The importance-sampled score (K=50) is the tightest likelihood and about 50× slower.",
 )
+links.publish(view, "anomaly")  # widget values are in session state from the start of a run
 if not normal or len(normal) == 10:
     st.error("Choose at least one normal class and leave at least one class as the anomalies.")
     st.stop()
@@ -171,9 +194,10 @@ def live_threshold(probe_score: float | None) -> None:
     st.subheader("Threshold")
     q = st.slider(
         "Quantile q of the normal calibration scores",
-        *Q_RANGE, 0.95, step=0.001, format="%.3f", key="anomaly_q",
+        *Q_RANGE, step=0.001, format="%.3f", key="anomaly_q",
         help="q = 0.95 flags the 5% strangest *normal* images too: 1 − q is the false-alarm budget you accept.",
     )  # fmt: skip
+    links.publish(view, "anomaly")  # a slider move reruns only this fragment
     threshold = quantile_threshold(scored.calibration, q)
     caption = st.empty()  # filled once the report is computed: the verdict goes out first
     if probe_score is not None:

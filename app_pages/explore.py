@@ -4,6 +4,7 @@ import numpy as np
 import streamlit as st
 import torch
 
+from ui import links
 from ui.data import encoded_test_set, test_set
 from ui.images import show_grid
 from ui.latent import clustering_score, decode_point, selection_target
@@ -11,6 +12,14 @@ from ui.models import current_model
 from vae.data import CLASS_NAMES, DatasetNotFoundError, to_float
 from vae.latent import interpolate, manifold, pca_2d, prior_grid, traversal
 from vae.plots import add_point, add_posterior_ellipse, latent_scatter, latent_strip
+
+Z_LIMIT = 5.0  # the decoded point's coordinates stay within ±5 (the prior has almost no mass beyond)
+
+
+def on_axis(value: float) -> float:
+    """A latent coordinate as the z₁/z₂ inputs can hold it."""
+    return min(max(float(value), -Z_LIMIT), Z_LIMIT)
+
 
 st.title("Latent explorer")
 entry = current_model()
@@ -23,6 +32,29 @@ except (LookupError, DatasetNotFoundError) as err:
 mu, logvar = encoded_test_set(entry.id, entry)
 names = CLASS_NAMES[dataset]
 two_d = cfg.latent_dim == 2
+index_key, z_keys = "explore_index", ("explore_z1", "explore_z2")
+last = len(images) - 1
+# another model's test set may be smaller: keep the remembered digits inside this one
+for key in (index_key, "explore_from", "explore_to"):
+    if key in st.session_state:
+        st.session_state[key] = min(st.session_state[key], last)
+view = [links.IntParam(name="digit", key=index_key, default=0, low=0, high=last)]
+if two_d:  # the decoded point starts at the chosen digit's code
+    view += [
+        links.FloatParam(name=name, key=key, default=lambda d=d: on_axis(mu[st.session_state[index_key]][d]),
+                         low=-Z_LIMIT, high=Z_LIMIT)
+        for d, (name, key) in enumerate(zip(("z1", "z2"), z_keys, strict=True))
+    ]  # fmt: skip
+    view.append(links.IntParam(name="n", key="explore_n", default=15, low=5, high=30))
+if cfg.conditional:
+    view.append(links.IntParam(name="c", key="explore_class", default=0, low=0, high=cfg.num_classes - 1))
+view += [
+    links.IntParam(name="from", key="explore_from", default=lambda: st.session_state[index_key], low=0, high=last),
+    links.IntParam(name="to", key="explore_to", default=lambda: min(st.session_state[index_key] + 1, last), low=0,
+                   high=last),
+    links.IntParam(name="frames", key="explore_frames", default=10, low=3, high=15),
+]  # fmt: skip
+links.restore(view, "explore")
 
 st.caption(
     f"Every dot is one of the {len(images):,} test images, placed at the mean of the code the encoder gives it. "
@@ -34,6 +66,7 @@ if cfg.conditional:
         "Decode as class",
         range(cfg.num_classes),
         format_func=lambda c: names[c],
+        key="explore_class",
         help="A conditional model's code holds the *style*; the class comes from this choice.",
     )
 st.caption(
@@ -52,12 +85,6 @@ else:
     title = f"PCA projection of {cfg.latent_dim}-D latent means (PC 1: {pc1:.0%}, PC 2: {pc2:.0%} of the variance)"
     fig = latent_scatter(projection.points.numpy(), labels.numpy(), names, title=title, axis_titles=("PC 1", "PC 2"))
 
-index_key, z_keys = "explore_index", ("explore_z1", "explore_z2")
-# another model's test set may be smaller: keep the remembered digit inside this one
-st.session_state[index_key] = min(st.session_state.get(index_key, 0), len(images) - 1)
-for key, value in zip(z_keys, mu[st.session_state[index_key]], strict=False):
-    st.session_state.setdefault(key, float(value))
-
 scatter_col, grid_col = st.columns([3, 2])
 with scatter_col:
     chosen = st.session_state[index_key]
@@ -73,13 +100,13 @@ with scatter_col:
             st.session_state[index_key] = index
             z = mu[index] if two_d else None
         if z is not None and two_d:
-            st.session_state[z_keys[0]], st.session_state[z_keys[1]] = float(z[0]), float(z[1])
+            st.session_state[z_keys[0]], st.session_state[z_keys[1]] = on_axis(z[0]), on_axis(z[1])
         st.rerun()
 
 with grid_col:
     if two_d:
         st.markdown("**The decoded manifold**")
-        n = st.slider("Grid size n", 5, 30, 15, help="n × n codes decoded into one picture")
+        n = st.slider("Grid size n", 5, 30, key="explore_n", help="n × n codes decoded into one picture")
         low, high = st.slider(
             "Prior quantile range", 0.01, 0.99, (0.05, 0.95), step=0.01,
             help="The grid is even in probability: Normal.icdf of evenly spaced quantiles, as in the Keras lab.",
@@ -103,10 +130,10 @@ with grid_col:
 st.subheader("Point at the latent space")
 controls, pictures = st.columns([1, 2])
 with controls:
-    st.number_input("Test digit #", 0, len(images) - 1, key=index_key, help="Or click a dot in the scatter")
+    st.number_input("Test digit #", 0, last, key=index_key, help="Or click a dot in the scatter")
     if two_d:
-        st.number_input("z₁", -5.0, 5.0, step=0.1, key=z_keys[0], format="%.2f")
-        st.number_input("z₂", -5.0, 5.0, step=0.1, key=z_keys[1], format="%.2f")
+        st.number_input("z₁", -Z_LIMIT, Z_LIMIT, step=0.1, key=z_keys[0], format="%.2f")
+        st.number_input("z₂", -Z_LIMIT, Z_LIMIT, step=0.1, key=z_keys[1], format="%.2f")
 index = st.session_state[index_key]
 x = to_float(images[index : index + 1])
 y_true = labels[index : index + 1] if cfg.conditional else None
@@ -123,9 +150,10 @@ with pictures:
 # --- interpolation -----------------------------------------------------------------------------
 st.subheader("Interpolate between two test digits")
 a_col, b_col, k_col = st.columns(3)
-start = a_col.number_input("From test digit #", 0, len(images) - 1, value=index)
-end = b_col.number_input("To test digit #", 0, len(images) - 1, value=min(index + 1, len(images) - 1))
-steps = k_col.slider("Frames", 3, 15, 10)
+start = a_col.number_input("From test digit #", 0, last, key="explore_from")
+end = b_col.number_input("To test digit #", 0, last, key="explore_to")
+steps = k_col.slider("Frames", 3, 15, key="explore_frames")
+links.publish(view, "explore")
 show_grid(
     interpolate(model, torch.from_numpy(mu[start]), torch.from_numpy(mu[end]), steps, y=decode_class),
     nrow=steps,

@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from ui import links
 from ui.data import class_names_of, test_set
 from ui.images import png_bytes, show_grid
 from ui.models import current_model
@@ -17,13 +18,22 @@ st.caption(
     "Each image is the decoder's output for a random code drawn from the prior N(0, I). "
     "**Temperature** scales that draw: below 1 gives safer, more typical digits, above 1 wilder ones."
 )
+view = [
+    links.FloatParam(name="t", key="generate_t", default=1.0, low=0.0, high=2.0, decimals=1),
+    links.IntParam(name="seed", key="generate_seed", default=0, low=0, high=2**31 - 1),
+    links.IntParam(name="c", key="generate_class", default=0, low=0, high=max(cfg.num_classes, 10) - 1),
+    links.IntParam(name="rows", key="generate_rows", default=6 if cfg.conditional else 8, low=1, high=12),
+    links.IntParam(name="cols", key="generate_cols", default=8 if cfg.conditional else 10, low=1, high=12),
+]
+if cfg.conditional:
+    view.append(links.IntParam(name="table_cols", key="generate_table_cols", default=8, low=2, high=12))
+links.restore(view, "generate")
 settings = st.columns([2, 1, 1], vertical_alignment="bottom")
-temperature = settings[0].slider("Temperature", 0.0, 2.0, 1.0, step=0.1)
-if "generate_seed" not in st.session_state:
-    st.session_state.generate_seed = 0
+temperature = settings[0].slider("Temperature", 0.0, 2.0, step=0.1, key="generate_t")
 if settings[2].button("Resample", icon=":material/casino:", help="New random codes"):
-    st.session_state.generate_seed += 1
+    st.session_state.generate_seed = (st.session_state.generate_seed + 1) % 2**31
 seed = settings[1].number_input("Seed", 0, 2**31 - 1, key="generate_seed")
+links.publish(view, "generate")  # widget values are in session state from the start of a run
 
 
 def offer_download(images, nrow: int, name: str) -> None:
@@ -41,16 +51,20 @@ if cfg.conditional:
     tab_class, tab_table = st.tabs(["One class", "All classes"])
     with tab_class:
         controls = st.columns(3)
-        digit = controls[0].selectbox("Class", range(cfg.num_classes), format_func=lambda c: class_names[c])
-        rows = controls[1].slider("Rows (h)", 1, 12, 6)
-        cols = controls[2].slider("Columns (w)", 1, 12, 8)
+        digit = controls[0].selectbox(
+            "Class", range(cfg.num_classes), format_func=lambda c: class_names[c], key="generate_class"
+        )
+        rows = controls[1].slider("Rows (h)", 1, 12, key="generate_rows")
+        cols = controls[2].slider("Columns (w)", 1, 12, key="generate_cols")
         images = sample_grid(model, rows, cols, y=digit, temperature=temperature, seed=seed)
         show_grid(
             images, nrow=cols, caption=f"{rows * cols} generated {class_names[digit]}s (temperature {temperature:g})"
         )
         offer_download(images, cols, f"class{digit}")
     with tab_table:
-        n_cols = st.slider("Columns", 2, 12, 8, help="Each column is one random code, decoded as every class")
+        n_cols = st.slider(
+            "Columns", 2, 12, key="generate_table_cols", help="Each column is one random code, decoded as every class"
+        )
         images = class_table(model, n_cols, temperature=temperature, seed=seed)
         show_grid(
             images,
@@ -63,8 +77,8 @@ else:
     tab_prior, tab_like = st.tabs(["From the prior", "Like this digit"])
     with tab_prior:
         controls = st.columns(2)
-        rows = controls[0].slider("Rows", 1, 12, 8)
-        cols = controls[1].slider("Columns", 1, 12, 10)
+        rows = controls[0].slider("Rows", 1, 12, key="generate_rows")
+        cols = controls[1].slider("Columns", 1, 12, key="generate_cols")
         images = sample_grid(model, rows, cols, temperature=temperature, seed=seed)
         show_grid(images, nrow=cols, caption=f"{rows * cols} samples from the prior (temperature {temperature:g})")
         offer_download(images, cols, "prior")
@@ -76,7 +90,7 @@ else:
             st.error(str(err))
             st.stop()
         controls = st.columns(3)
-        digit = controls[0].selectbox("Class", range(10), format_func=lambda c: class_names[c], key="like_class")
+        digit = controls[0].selectbox("Class", range(10), format_func=lambda c: class_names[c], key="generate_class")
         of_class = (test_labels == digit).nonzero().flatten()
         pick = controls[1].number_input(f"Which {class_names[digit]} (of {len(of_class)})", 0, len(of_class) - 1, 0)
         spread = controls[2].slider("Spread", 0.0, 3.0, 1.0, step=0.1, help="1 = the encoder's own uncertainty")

@@ -2,9 +2,12 @@
 
 import streamlit as st
 
+from ui import links
 from ui.models import current_model
 
 st.title("VAE Lab")
+links.restore([], "home")  # only `model` (and `ws`): anything else in a link is named as ignored
+links.publish([], "home")
 st.markdown(
     """
 A **variational autoencoder** squeezes each image through a tiny code. The **encoder** maps an image

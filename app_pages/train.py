@@ -1,65 +1,83 @@
-"""Train: a form with the usual hyperparameters, then live training."""
+"""Train: a form with the usual hyperparameters (link parameters set its defaults), then live training."""
 
 import streamlit as st
 
+from ui import links
 from ui.limits import HostedLimits
-from ui.training import RUN_KEY, TrainingRequest, run_training, show_last_run
+from ui.training import RUN_KEY, TrainingRequest, run_history, run_training, show_last_run, show_run_history
 from vae.data import CLASS_NAMES, DATASETS, IMAGE_SHAPES, DatasetNotFoundError
 from vae.models import VAEConfig
 from vae.training import TrainSettings
 
-TRAIN_SIZES = {"mnist": 60_000, "fashion-mnist": 60_000, "digits": 1_438}
-
 st.title("Train a VAE")
 st.caption(
     "Defaults train a 2-D MNIST model on 10,000 images in about half a minute. "
-    "Training runs while this page is open; Stop (or leaving the page) keeps the last finished epoch."
+    "Training runs while this page is open; Stop (or leaving the page) keeps the last finished epoch, "
+    "and every model you train is kept in your workspace: a reload brings it back."
 )
 limits = HostedLimits.from_env()
+view = [
+    links.ChoiceParam(name="dataset", key="train_dataset", default="mnist", choices=DATASETS),
+    links.ClassesParam(name="leave_out", key="train_leave_out", default=[], low=0, high=9, allow_empty=True),
+    links.IntParam(name="images", key="train_images", default=min(10_000, limits.max_train_size), low=100,
+                   high=limits.max_train_size),
+    links.ChoiceParam(name="arch", key="train_arch", default="mlp", choices=("mlp", "conv")),
+    links.IntParam(name="latent", key="train_latent", default=min(2, limits.max_latent), low=1,
+                   high=limits.max_latent),
+    links.IntParam(name="hidden", key="train_hidden", default=min(512, limits.max_hidden), low=8,
+                   high=limits.max_hidden),
+    links.FlagParam(name="cvae", key="train_cvae", default=False),
+    links.FloatParam(name="beta", key="train_beta", default=1.0, low=0.0, high=50.0),
+    links.IntParam(name="epochs", key="train_epochs", default=min(10, limits.max_epochs), low=1,
+                   high=limits.max_epochs),
+    links.IntParam(name="batch", key="train_batch", default=128, low=1, high=4096),
+    links.FloatParam(name="lr", key="train_lr", default=1e-3, low=1e-6, high=10.0),
+    links.IntParam(name="seed", key="train_seed", default=0, low=0, high=2**31 - 1),
+]  # fmt: skip
+links.restore(view, "train")
 
+# Outside the form, so that choosing a dataset relabels the classes at once; the choice of
+# classes to leave out is a list of class numbers, which every dataset here has (0–9): it stays.
+dataset = st.selectbox("Dataset", DATASETS, key="train_dataset", help="`digits` is scikit-learn's 8×8 set: tiny.")
 with st.form("train_form"):
     data_col, model_col, optim_col = st.columns(3)
     with data_col:
         st.markdown("**Data**")
-        dataset = st.selectbox("Dataset", DATASETS, help="`digits` is scikit-learn's 8×8 set: tiny and instant.")
         left_out = st.multiselect(
             "Leave out classes",
             options=list(range(10)),
             format_func=lambda c: f"{c} ({CLASS_NAMES[dataset][c]})" if dataset == "fashion-mnist" else str(c),
             placeholder="none: train on every class",
-            help="Builds a novelty detector: trained without the 9s, a VAE finds 9s unusual.",
+            help="Builds a novelty detector: the left-out classes are new to the model.",
+            key="train_leave_out",
         )
         train_size = st.number_input(
-            "Training images",
-            min_value=100,
-            max_value=limits.max_train_size,
-            value=min(10_000, limits.max_train_size),
-            step=1000,
+            "Training images", min_value=100, max_value=limits.max_train_size, step=1000, key="train_images",
             help="A random subset (fewer images, faster epochs). Capped at what the dataset has.",
-        )
+        )  # fmt: skip
     with model_col:
         st.markdown("**Model**")
-        arch = st.radio("Architecture", ["mlp", "conv"], horizontal=True, help="conv is slower on a CPU")
+        arch = st.radio("Architecture", ["mlp", "conv"], horizontal=True, key="train_arch", help="conv is slower")
         latent_dim = st.number_input(
-            "Latent dimensions", 1, limits.max_latent, min(2, limits.max_latent), help="2 lets you see the space"
+            "Latent dimensions", 1, limits.max_latent, key="train_latent", help="2 lets you see the space"
         )
         hidden = st.number_input(
-            "Hidden width",
-            8,
-            limits.max_hidden,
-            min(512, limits.max_hidden),
-            step=64,
-            help="Two layers: this wide, then half as wide",
+            "Hidden width", 8, limits.max_hidden, step=64, key="train_hidden", help="Two layers: this wide, then half"
         )
-        conditional = st.checkbox("Conditional on the class (CVAE)", help="The label goes into encoder and decoder")
-        beta = st.number_input("β (KL weight)", 0.0, 50.0, 1.0, step=0.5, help="β > 1: a smoother, blurrier space")
+        conditional = st.checkbox(
+            "Conditional on the class (CVAE)", key="train_cvae", help="The label goes into encoder and decoder"
+        )
+        beta = st.number_input(
+            "β (KL weight)", 0.0, 50.0, step=0.5, key="train_beta", help="β > 1: a smoother, blurrier space"
+        )
     with optim_col:
         st.markdown("**Optimisation**")
-        epochs = st.number_input("Epochs", 1, limits.max_epochs, min(10, limits.max_epochs))
-        batch_size = st.number_input("Batch size", 1, 4096, 128)
-        lr = st.number_input("Learning rate", 1e-6, 10.0, 1e-3, format="%.4f", step=1e-4)
-        seed = st.number_input("Seed", 0, 2**31 - 1, 0, help="Same seed, same settings: the same model")
+        epochs = st.number_input("Epochs", 1, limits.max_epochs, key="train_epochs")
+        batch_size = st.number_input("Batch size", 1, 4096, key="train_batch")
+        lr = st.number_input("Learning rate", 1e-6, 10.0, format="%.4f", step=1e-4, key="train_lr")
+        seed = st.number_input("Seed", 0, 2**31 - 1, key="train_seed", help="Same seed, same settings: the same model")
     submitted = st.form_submit_button("Train", type="primary", icon=":material/play_arrow:")
+links.publish(view, "train")
 
 if submitted:
     classes = sorted(set(range(10)) - set(left_out))
@@ -69,7 +87,7 @@ if submitted:
     request = TrainingRequest(
         dataset=dataset,
         classes=classes,
-        train_size=min(int(train_size), TRAIN_SIZES[dataset]),
+        train_size=int(train_size),
         config=VAEConfig(
             image_shape=IMAGE_SHAPES[dataset],
             latent_dim=int(latent_dim),
@@ -86,3 +104,4 @@ if submitted:
         st.error(f"{err}\n\nTip: the `digits` dataset needs no download.")
 elif RUN_KEY in st.session_state:
     show_last_run(st.session_state[RUN_KEY])
+show_run_history(run_history())

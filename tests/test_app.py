@@ -36,8 +36,8 @@ def picker(at: AppTest):
 def test_shipped_models_are_offered():
     assert shipped_names() == ["mnist_z2", "mnist_cvae", "mnist_no9"]
     at = start()
-    assert picker(at).options == shipped_names()  # the labels shown; values are "shipped:<name>"
-    assert picker(at).value == "shipped:mnist_z2"
+    assert picker(at).options == shipped_names()  # the labels shown; values are the names
+    assert picker(at).value == "mnist_z2"
 
 
 @needs_mnist
@@ -45,10 +45,10 @@ def test_shipped_models_are_offered():
 @pytest.mark.parametrize("name", ["mnist_z2", "mnist_cvae", "mnist_no9"])
 def test_every_page_renders_on_every_shipped_model(page, name):
     at = start()
-    picker(at).set_value(f"shipped:{name}").run()
+    picker(at).set_value(name).run()
     at.switch_page(page).run()
     assert not at.exception, at.exception
-    assert picker(at).value == f"shipped:{name}"  # the choice survives the page switch
+    assert picker(at).value == name  # the choice survives the page switch
     card = " ".join(c.value for c in at.sidebar.caption)
     assert "MNIST · z=2" in card and ("conditional" in card)
 
@@ -63,7 +63,7 @@ def test_hostile_upload_is_refused_and_the_app_keeps_working(tmp_path):
     assert not marker.exists()
     errors = " ".join(e.value for e in at.sidebar.error)
     assert "evil.pt" in errors and "refused without running it" in errors
-    assert picker(at).value == "shipped:mnist_z2"  # still on the default, working model
+    assert picker(at).value == "mnist_z2"  # still on the default, working model
     at.switch_page("app_pages/train.py").run()
     assert not at.exception
 
@@ -81,10 +81,10 @@ def test_valid_upload_is_selected_everywhere():
     at = start()
     at.sidebar.file_uploader[0].upload("tiny.pt", data).run()
     assert not at.exception and not at.sidebar.error
-    assert picker(at).value.startswith("uploaded:")
+    assert picker(at).value.startswith("uploaded-")
     assert "DIGITS · z=2" in " ".join(c.value for c in at.sidebar.caption)
     at.switch_page("app_pages/train.py").run()
-    assert picker(at).value.startswith("uploaded:")
+    assert picker(at).value.startswith("uploaded-")
 
 
 TRAIN_FORM = {  # fill_train_form's argument → (kind of widget, its label on the Train page)
@@ -112,7 +112,7 @@ def test_training_on_digits_adds_and_selects_the_model():
     at.button[0].click().run()  # the form's Train button
     assert not at.exception, at.exception
     trained_id = picker(at).value
-    assert trained_id.startswith("trained:")
+    assert trained_id.startswith("trained-")
     assert any("Trained 3 epochs on 1,438 images" in s.value for s in at.success)
     entry = at.session_state["session_models"][trained_id]
     assert entry.meta["epochs"] == 3 and entry.meta["dataset"] == "digits"
@@ -170,7 +170,7 @@ def test_explorer_on_a_model_with_more_than_two_latent_dimensions():
 
 def test_generate_a_class_grid_with_the_conditional_model():
     at = start()
-    picker(at).set_value("shipped:mnist_cvae").run()
+    picker(at).set_value("mnist_cvae").run()
     at.switch_page("app_pages/generate.py").run()
     assert not at.exception
     next(s for s in at.selectbox if s.label == "Class").set_value(7).run()
@@ -259,7 +259,7 @@ def test_an_upload_is_scored_before_a_drawing_and_says_so():
 @needs_mnist
 def test_the_conditional_model_names_the_class_that_fits_best():
     at = start()
-    picker(at).set_value("shipped:mnist_cvae").run()
+    picker(at).set_value("mnist_cvae").run()
     at.switch_page("app_pages/anomaly.py").run()
     next(s for s in at.selectbox if s.label == "Reference class c").set_value(7).run()
     at.session_state["canvas_0"] = canvas_state()  # a drawn 7

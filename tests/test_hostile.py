@@ -66,7 +66,7 @@ def start_with_upload(data: bytes, page: str | None = None) -> tuple[AppTest, st
     upload_checkpoint(at, "good.pt", data)
     assert not at.exception and not at.sidebar.error, text_of(at.sidebar.error)
     model_id = picker(at).value
-    assert model_id.startswith("uploaded:")
+    assert model_id.startswith("uploaded-")
     if page:
         at.switch_page(page).run()
         assert not at.exception, at.exception
@@ -429,7 +429,7 @@ def test_a_one_dimensional_code_works_on_every_page():
 def test_a_batch_larger_than_the_dataset_trains():
     at = train_digits(start("app_pages/train.py"), batch_size=4096)
     assert any("Trained 2 epochs on 1,438 images" in s.value for s in at.success)
-    assert picker(at).value.startswith("trained:")
+    assert picker(at).value.startswith("trained-")
 
 
 # --- 6. the shipped models are shared by every session: nothing may change them ------------------------
@@ -438,7 +438,7 @@ def test_shipped_models_stay_bit_identical_while_sessions_use_them_and_train():
     shared = {name: _load_shipped(name)[0] for name in shipped_names()}  # the server-wide cached objects
     at = start()
     for name in shipped_names():
-        picker(at).set_value(f"shipped:{name}").run()
+        picker(at).set_value(name).run()
         visit_every_page(at)
         at.session_state["canvas_0"] = canvas_state()  # score a drawing with it too
         at.run()

@@ -9,11 +9,15 @@ from typing import Literal
 
 import streamlit as st
 
+from ui import links
+from ui.workspace import MODEL_ID, WorkspaceFull, WorkspaceStore
 from vae.checkpoint import CheckpointError, checkpoint_bytes, load_checkpoint
 from vae.models import VAE
 
 CHECKPOINT_DIR = Path(__file__).resolve().parents[1] / "checkpoints"
-_SESSION_MODELS = "session_models"  # id -> ModelEntry, this browser session only
+_SESSION_MODELS = "session_models"  # id -> ModelEntry: this session's trained and uploaded models
+_WORKSPACE = "workspace_id"  # where they are kept on the server (None until the first one)
+_WORKSPACE_NEWS = "workspace_news"  # messages about the workspace, shown once in the sidebar
 _PICKER = "model_id"  # the picker's widget key: the chosen model's id
 _SELECT_NEXT = "select_model_next"  # a model to select on the next run (widgets can't change mid-run)
 _UPLOAD_ERRORS = "upload_errors"  # sha -> message for refused uploads
@@ -23,7 +27,7 @@ _UPLOAD_ERRORS = "upload_errors"  # sha -> message for refused uploads
 class ModelEntry:
     """A model the app can use. Shipped models are shared by every session: never mutate them."""
 
-    id: str
+    id: str  # a shipped model's name, or a workspace model's id ("trained-…", "uploaded-…"): the URL's `model`
     name: str
     source: Literal["shipped", "trained", "uploaded"]
     model: VAE
@@ -50,13 +54,12 @@ class ModelEntry:
         return checkpoint_bytes(self.model, self.meta)
 
 
-SHIPPED_ORDER = ("mnist_z2", "mnist_cvae", "mnist_no9")  # the first is every session's starting model
+SHIPPED_MODELS = ("mnist_z2", "mnist_cvae", "mnist_no9")  # the first is every session's starting model
 
 
 def shipped_names() -> list[str]:
-    """Checkpoints in checkpoints/: the curated ones first, any others alphabetically."""
-    names = sorted(p.stem for p in CHECKPOINT_DIR.glob("*.pt"))
-    return sorted(names, key=lambda n: (SHIPPED_ORDER.index(n) if n in SHIPPED_ORDER else len(SHIPPED_ORDER), n))
+    """The shipped models, in order. Only these: a checkpoint someone else writes into checkpoints/ is not one."""
+    return [name for name in SHIPPED_MODELS if (CHECKPOINT_DIR / f"{name}.pt").exists()]
 
 
 @st.cache_resource(show_spinner=False)
@@ -70,21 +73,112 @@ def _load_shipped(name: str) -> tuple[VAE, dict]:
 
 def shipped_entry(name: str) -> ModelEntry:
     model, meta = _load_shipped(name)
-    return ModelEntry(f"shipped:{name}", name, "shipped", model, meta)
+    return ModelEntry(name, name, "shipped", model, meta)
+
+
+# --- the workspace: this visitor's models, kept on the server ----------------------------------------
+@st.cache_resource(show_spinner=False)
+def workspace_store() -> WorkspaceStore:
+    """One store per server (VAE_LAB_WORKSPACE_DIR and the VAE_LAB_WORKSPACE_* caps)."""
+    return WorkspaceStore()
+
+
+def workspace_id() -> str | None:
+    return st.session_state.get(_WORKSPACE)
+
+
+def ensure_workspace() -> str:
+    """This session's workspace id, creating the workspace (and putting it in the URL) on first use."""
+    if workspace_id() is None:
+        st.session_state[_WORKSPACE] = workspace_store().create()
+    return st.session_state[_WORKSPACE]
 
 
 def session_models() -> dict[str, ModelEntry]:
     return st.session_state.setdefault(_SESSION_MODELS, {})
 
 
-def add_session_model(entry: ModelEntry) -> None:
-    """Keep a model for this session and select it (on the next run, as widgets are already drawn)."""
+def tell(message: str) -> None:
+    """A message about the workspace for the sidebar (shown once, on the next sidebar draw)."""
+    st.session_state.setdefault(_WORKSPACE_NEWS, []).append(message)
+
+
+def keep_in_workspace(entry: ModelEntry, workspace: str) -> None:
+    """Save a trained or uploaded model in the workspace, so a refresh or another device finds it.
+
+    Plain Python (no `st` calls besides session state): a training's `finally` may call it.
+    """
+    try:
+        saved = workspace_store().save_model(workspace, entry.id, entry.model, {**entry.meta, "name": entry.name})
+    except WorkspaceFull as err:
+        tell(str(err))
+        return
+    except OSError as err:
+        tell(f"{entry.name} could not be saved on the server ({err.strerror}): it stays in this tab only.")
+        return
+    if saved.removed:
+        caps = workspace_store().limits
+        tell(
+            f"Your workspace keeps at most {caps.max_models} models and {caps.max_mb:.0f} MB: the oldest "
+            f"({', '.join(saved.removed)}) made room for {entry.name}."
+        )
+
+
+def add_session_model(entry: ModelEntry, saved: bool = False) -> None:
+    """Keep a model for this session (and in its workspace, unless `saved` already) and select it next run."""
     session_models()[entry.id] = entry
+    if not saved:
+        keep_in_workspace(entry, ensure_workspace())
     st.session_state[_SELECT_NEXT] = entry.id
 
 
+def _open_workspace_from_link() -> None:
+    """A `ws=` in an incoming link: use that workspace, or say why not."""
+    wanted = links.incoming("ws")
+    if wanted is None or wanted == workspace_id():
+        return
+    store = workspace_store()
+    if not store.is_valid_id(wanted):
+        links.ignore("ws", wanted, "not a workspace id")
+    elif not store.exists(wanted):
+        days = store.limits.max_age_days
+        links.ignore(
+            "ws", wanted, f"this workspace no longer exists: workspaces unused for {days:g} days, or the least "
+            "recently used when the server runs out of room, are removed; a new one starts with your next model"
+        )  # fmt: skip
+    else:
+        st.session_state[_WORKSPACE] = wanted
+        st.session_state[_SESSION_MODELS] = {}
+
+
+def _sync_workspace() -> None:
+    """Load the workspace's models this session does not hold yet (trained elsewhere, or before a refresh)."""
+    workspace = workspace_id()
+    if workspace is None:
+        return
+    store = workspace_store()
+    if not store.exists(workspace):  # evicted while in use: what is in memory stays usable here
+        tell(
+            "Your workspace was removed from the server (unused, or to make room): "
+            "a new one starts with your next model."
+        )
+        st.session_state[_WORKSPACE] = None
+        return
+    store.touch(workspace)
+    models = session_models()
+    for model_id in store.model_ids(workspace):
+        if model_id in models:
+            continue
+        try:
+            model, meta = store.load_model(workspace, model_id)
+        except (CheckpointError, OSError):
+            continue  # removed or replaced while we listed: the next run sees the new state
+        source = "uploaded" if model_id.startswith("uploaded-") else "trained"
+        models[model_id] = ModelEntry(model_id, str(meta.get("name") or model_id)[:40], source, model, meta)
+
+
 def all_entries() -> dict[str, ModelEntry]:
-    entries = {f"shipped:{name}": shipped_entry(name) for name in shipped_names()}
+    entries = {name: shipped_entry(name) for name in shipped_names()}
     entries.update(session_models())
     return entries
 
@@ -104,7 +198,7 @@ def _take_upload(upload) -> None:
     """Validate an uploaded checkpoint; keep it, or remember why it was refused."""
     data = upload.getvalue()
     digest = hashlib.sha256(data).hexdigest()[:12]
-    entry_id = f"uploaded:{digest}"
+    entry_id = f"uploaded-{digest}"
     errors = st.session_state.setdefault(_UPLOAD_ERRORS, {})
     if entry_id in session_models() or digest in errors:
         return
@@ -124,7 +218,9 @@ def _take_upload(upload) -> None:
 
 
 def model_picker() -> ModelEntry:
-    """Sidebar: choose a model, see its card, upload one, download the chosen one."""
+    """Sidebar: choose a model, see its card, upload one, download the chosen one, share the view."""
+    _open_workspace_from_link()
+    _sync_workspace()
     sidebar = st.sidebar
     sidebar.subheader("Model")
     picker_slot = sidebar.container()
@@ -140,9 +236,15 @@ def model_picker() -> ModelEntry:
             if digest in st.session_state.get(_UPLOAD_ERRORS, {}):
                 st.error(st.session_state[_UPLOAD_ERRORS][digest])
 
+    entries = all_entries()
     if _SELECT_NEXT in st.session_state:
         st.session_state[_PICKER] = st.session_state.pop(_SELECT_NEXT)
-    entries = all_entries()
+    wanted = links.incoming("model")
+    if wanted is not None and wanted in entries:
+        st.session_state[_PICKER] = wanted
+    elif wanted is not None:
+        where = "of this workspace" if MODEL_ID.fullmatch(wanted) else "shipped"
+        links.ignore("model", wanted, f"no such model {where}; {next(iter(entries))} is used")
     if st.session_state.get(_PICKER) not in entries:
         st.session_state[_PICKER] = next(iter(entries))
     labels = {"shipped": "", "trained": " (trained here)", "uploaded": " (uploaded)"}
@@ -155,7 +257,10 @@ def model_picker() -> ModelEntry:
             label_visibility="collapsed",
         )
         entry = entries[chosen]
+        links.set_app_params(model=entry.id, ws=workspace_id())
         st.caption(entry.summary)
+        for message in st.session_state.pop(_WORKSPACE_NEWS, []):
+            st.info(message, icon=":material/inventory_2:")
         st.download_button(
             "Download this model (.pt)",
             data=entry.file_bytes,
@@ -164,4 +269,29 @@ def model_picker() -> ModelEntry:
             on_click="ignore",
             use_container_width=True,
         )
+        if st.button("Share this view", icon=":material/share:", use_container_width=True):
+            share_dialog(entry)
     return entry
+
+
+@st.dialog("Share this view")
+def share_dialog(entry: ModelEntry) -> None:
+    """The link that opens this page with this model and these settings, ready to copy."""
+    link = links.current_link()
+    if entry.source == "shipped":
+        without_workspace = links.current_link(drop=("ws",))
+        st.markdown("Anyone who opens this link sees this page, with this model and these settings:")
+        st.code(without_workspace, language=None, wrap_lines=True)
+        if link != without_workspace:
+            st.caption(
+                "To come back to your own trained models on another device, keep this one for yourself "
+                "(whoever has it can use your workspace):"
+            )
+            st.code(link, language=None, wrap_lines=True)
+    else:
+        st.markdown("This link opens this page with your model and these settings:")
+        st.code(link, language=None, wrap_lines=True)
+        st.caption(
+            f"**{entry.name}** lives in your workspace, so the link carries it (`ws=`): whoever opens it can use "
+            "your trained models and add their own. To share a view without them, choose a shipped model."
+        )

@@ -1,9 +1,9 @@
 """Training inside a page: progress, live curves, reconstructions, the forming latent space, Stop.
 
-The loop runs in the page's own script run. A click on Stop (or on anything else) makes
-Streamlit start a new script run at once and stop the old one at its next `st` call. The old
-run's `finally` stores the last completed epoch on the `TrainingRun` (plain Python: any `st`
-call there would be interrupted too) and signals `ended`; the new run then registers the model.
+The loop runs in the page's own script run. A click on Stop (or on anything else, or a reload)
+makes Streamlit stop that run at its next `st` call. The run's `finally` keeps the last completed
+epoch — saved in the visitor's workspace, with the run's record, in plain Python (any `st` call
+there would be interrupted too) — and signals `ended`; the next script run selects the model.
 """
 
 from __future__ import annotations
@@ -21,18 +21,27 @@ import torch
 from ui.data import cached_dataset
 from ui.images import display_scale
 from ui.limits import training_slots
-from ui.models import ModelEntry, add_session_model, session_models
+from ui.models import (
+    ModelEntry,
+    add_session_model,
+    ensure_workspace,
+    keep_in_workspace,
+    session_models,
+    workspace_id,
+    workspace_store,
+)
 from vae.checkpoint import training_meta
 from vae.data import CLASS_NAMES, filter_classes, to_float
 from vae.latent import encode_dataset
 from vae.models import VAE, VAEConfig
-from vae.plots import image_grid, latent_scatter, loss_curves
+from vae.plots import image_grid, latent_scatter, loss_curves, runs_curves
 from vae.training import TrainingDiverged, TrainSettings, train
 
 RUN_KEY = "training_run"
 HELD_OUT = 2000  # test images evaluated after every epoch (kept small so epochs stay quick)
 SCATTER_POINTS = 2000
 _REDRAW_S = 0.25  # progress bar refresh: also how quickly a Stop click is noticed
+DOUBLE_CLICK_S = 1.0  # a run interrupted this soon after it started was a double click on Train: nothing kept
 
 
 @dataclass
@@ -51,13 +60,68 @@ class TrainingRun:
     """A run's outcome, kept in the session so the page can show it after the run ends."""
 
     request: TrainingRequest
+    name: str  # the kept model's name
+    workspace: str  # where the kept model and this record are saved
+    train_images: int = 0  # images actually used (fewer than asked when classes are left out)
+    held_out_images: int = 0
     history: list[dict] = field(default_factory=list)
     status: Literal["running", "finished", "stopped", "diverged"] = "running"
     message: str = ""
-    held_out_images: int = 0
-    last_good_state: dict | None = None  # weights after the last completed epoch
-    model_id: str | None = None  # set once the kept model joined the session's models
+    run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+    started: float = field(default_factory=time.monotonic)
+    kept: ModelEntry | None = None  # the last completed epoch's model, once the run ended
+    registered: bool = False  # the kept model joined the session's models
     ended: threading.Event = field(default_factory=threading.Event)  # set once the outcome is stored
+
+    def keep(self, last_good_state: dict | None) -> None:
+        """Plain Python, for the run's `finally`: the kept model and this run's record go to the workspace."""
+        if self.status == "stopped" and time.monotonic() - self.started < DOUBLE_CLICK_S:
+            self.message = "A second click on Train restarted the run."
+            return  # nothing is kept: the run that interrupted this one trains the same model
+        if last_good_state is None:
+            self.message = self.message or "Stopped before the first epoch finished: there is no model to keep."
+        else:
+            self.kept = self._entry(last_good_state)
+            keep_in_workspace(self.kept, self.workspace)
+        workspace_store().add_run(self.workspace, self.run_id, self.record())
+
+    def _entry(self, state: dict) -> ModelEntry:
+        request, cfg, last = self.request, self.request.config, self.history[-1]
+        model = VAE(cfg)
+        model.load_state_dict(state)
+        model.eval()
+        meta = training_meta(
+            name=self.name,
+            dataset=request.dataset,
+            classes=request.classes,
+            train_images=self.train_images,
+            settings=request.settings.to_dict(),
+            history=self.history,
+            metrics={
+                "test_neg_elbo": last["test_total"],
+                "test_recon": last["test_recon"],
+                "test_kl": last["test_kl"],
+                "test_images": self.held_out_images,
+            },
+            status=self.status,
+        )
+        # ids key caches shared by all sessions, so they must be unique across sessions, not just here
+        return ModelEntry(f"trained-{self.run_id}", self.name, "trained", model, meta)
+
+    def record(self) -> dict:
+        """What the workspace remembers of this run (plain JSON data)."""
+        return {
+            "run_id": self.run_id,
+            "name": self.name,
+            "model_id": self.kept.id if self.kept else None,
+            "dataset": self.request.dataset,
+            "classes": self.request.classes,
+            "train_images": self.train_images,
+            "config": self.request.config.to_dict(),
+            "settings": self.request.settings.to_dict(),
+            "status": self.status,
+            "history": self.history,
+        }
 
 
 def prepare_data(request: TrainingRequest) -> tuple[torch.Tensor, ...]:
@@ -80,7 +144,10 @@ def run_training(request: TrainingRequest) -> None:
         images, labels, test_images, test_labels = prepare_data(request)
         torch.manual_seed(request.settings.seed)
         model = VAE(request.config)
-        run = TrainingRun(request, held_out_images=len(test_images))
+        cfg = request.config
+        number = len(session_models()) + 1
+        name = f"{request.dataset}-z{cfg.latent_dim}-{cfg.arch}{'-cvae' if cfg.conditional else ''}-{number}"
+        run = TrainingRun(request, name, ensure_workspace(), len(images), len(test_images))
         st.session_state[RUN_KEY] = run
         _live_view(run, model, images, labels, test_images, test_labels)
     finally:
@@ -121,55 +188,37 @@ def _live_view(run: TrainingRun, model: VAE, images, labels, test_images, test_l
     finally:  # no `st` calls in here: after a Stop click they would be interrupted too
         if run.status == "running":
             run.status = "stopped"
-        run.last_good_state = last_good
-        run.ended.set()
+        try:
+            run.keep(last_good)
+        finally:
+            run.ended.set()
 
 
 def settle_interrupted_run(timeout_s: float = 15.0) -> None:
-    """Called first in every script run: finish the bookkeeping of an interrupted training.
+    """Called first in every script run: select the model of a training that was interrupted.
 
     The interrupted run stops at its next `st` call (within a fraction of a second); waiting for
     it here, before the sidebar is drawn, lets this run show the kept model as selected.
     """
     run = st.session_state.get(RUN_KEY)
-    if run is not None and run.model_id is None:
+    if run is not None and not run.registered:
         run.ended.wait(timeout_s)
         register_outcome(run)
 
 
 def register_outcome(run: TrainingRun) -> None:
-    """Turn the last completed epoch into a session model and select it (once; none before epoch 1)."""
-    if run.model_id is not None or not run.ended.is_set():
+    """The kept model (none before epoch 1) joins the session's models and is selected, once."""
+    if run.registered or not run.ended.is_set():
         return
-    if run.last_good_state is None:
-        run.message = run.message or "Stopped before the first epoch finished: there is no model to keep."
-        return
-    request, cfg, last = run.request, run.request.config, run.history[-1]
-    model = VAE(cfg)
-    model.load_state_dict(run.last_good_state)
-    model.eval()
-    number = len(session_models()) + 1
-    name = f"{request.dataset}-z{cfg.latent_dim}-{cfg.arch}{'-cvae' if cfg.conditional else ''}-{number}"
-    meta = training_meta(
-        name=name,
-        dataset=request.dataset,
-        classes=request.classes,
-        train_images=request.train_size,
-        settings=request.settings.to_dict(),
-        history=run.history,
-        metrics={
-            "test_neg_elbo": last["test_total"],
-            "test_recon": last["test_recon"],
-            "test_kl": last["test_kl"],
-            "test_images": run.held_out_images,
-        },
-        status=run.status,
-    )
-    # ids key caches shared by all sessions, so they must be unique across sessions, not just here
-    entry = ModelEntry(f"trained:{uuid.uuid4().hex[:12]}", name, "trained", model, meta)
-    add_session_model(entry)
-    run.model_id = entry.id
-    run.last_good_state = None  # the model holds the weights now
+    run.registered = True
+    if run.kept is not None:
+        add_session_model(run.kept, saved=True)
+
+
+def run_history() -> list[dict]:
+    """Every run recorded in this session's workspace, oldest first."""
+    workspace = workspace_id()
+    return workspace_store().runs(workspace) if workspace else []
 
 
 @torch.no_grad()
@@ -194,8 +243,13 @@ def show_last_run(run: TrainingRun) -> None:
     epochs = run.request.settings.epochs
     done = len(run.history)
     if run.status == "finished":
+        fewer = (
+            f" (of {run.request.train_size:,} asked for: all the training images of the chosen classes)"
+            if run.train_images < run.request.train_size
+            else ""
+        )
         st.success(
-            f"Trained {done} epochs on {run.request.train_size:,} images. "
+            f"Trained {done} epochs on {run.train_images:,} images{fewer}. "
             "The model is selected in the sidebar and every page now uses it."
         )
     elif run.status == "stopped":
@@ -208,8 +262,31 @@ def show_last_run(run: TrainingRun) -> None:
         st.error(f"Training diverged: {run.message} {kept}")
     if run.history:
         st.plotly_chart(loss_curves(run.history), key="curves_last")
-    entry = session_models().get(run.model_id) if run.model_id else None
+    entry = run.kept
     if entry is not None:
         request = run.request
         _, _, test_images, test_labels = prepare_data(request)
         show_model_pictures(entry.model, test_images, test_labels, request.dataset, key="last")
+
+
+def show_run_history(runs: list[dict]) -> None:
+    """Every run of this workspace: a table, and their held-out −ELBO curves on one chart."""
+    if not runs:
+        return
+    st.subheader(f"Runs in your workspace ({len(runs)})")
+    st.plotly_chart(runs_curves([(r["name"], r["history"]) for r in runs]), key="runs_curves")
+    st.dataframe(
+        {
+            "model": [r["name"] for r in runs],
+            "dataset": [r["dataset"] for r in runs],
+            "classes": [",".join(map(str, r["classes"])) if len(r["classes"]) < 10 else "all" for r in runs],
+            "images": [r["train_images"] for r in runs],
+            "latent": [r["config"]["latent_dim"] for r in runs],
+            "β": [r["config"]["beta"] for r in runs],
+            "epochs": [f"{len(r['history'])}/{r['settings']['epochs']}" for r in runs],
+            "outcome": [r["status"] for r in runs],
+            "held-out −ELBO": [r["history"][-1]["test_total"] if r["history"] else None for r in runs],
+        },
+        hide_index=True,
+        column_config={"held-out −ELBO": st.column_config.NumberColumn(format="%.1f")},
+    )

@@ -9,7 +9,10 @@ import io
 import math
 import os
 import re
+import tempfile
+from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import BinaryIO
 
 import torch
@@ -19,6 +22,10 @@ from vae.models import VAE, VAEConfig
 FORMAT_VERSION = 1
 MAX_PARAMETERS = 50_000_000  # 200 MB of float32 weights; the app's largest trainable model has about 8 million
 _REQUIRED_KEYS = ("format_version", "config", "state_dict", "meta")
+NOT_A_CHECKPOINT = (
+    "This is not a readable PyTorch checkpoint: the file is damaged, cut short, or not a .pt file at all. "
+    "A VAE Lab checkpoint is a .pt file saved by VAE Lab: the sidebar's Download button, or `python -m vae train`."
+)
 
 
 class CheckpointError(ValueError):
@@ -26,7 +33,10 @@ class CheckpointError(ValueError):
 
 
 def save_checkpoint(path: str | os.PathLike | BinaryIO, model: VAE, meta: dict | None = None) -> None:
-    """Write the model's config, weights and metadata (plain Python types only) to `path`."""
+    """Write the model's config, weights and metadata (plain Python types only) to `path`.
+
+    A file path is written atomically: a crash mid-write never leaves a broken file there.
+    """
     _check_plain(meta or {}, "meta")
     payload = {
         "format_version": FORMAT_VERSION,
@@ -34,7 +44,28 @@ def save_checkpoint(path: str | os.PathLike | BinaryIO, model: VAE, meta: dict |
         "state_dict": {k: v.detach().cpu().clone() for k, v in model.state_dict().items()},
         "meta": meta or {},
     }
-    torch.save(payload, path)
+    if isinstance(path, str | os.PathLike):
+        write_atomically(path, lambda file: torch.save(payload, file))
+    else:
+        torch.save(payload, path)
+
+
+def write_atomically(path: str | os.PathLike, write: Callable[[BinaryIO], object]) -> None:
+    """Call `write` on a temporary file beside `path`, then rename it over `path` in one step.
+
+    Readers see the old file or the new one, never half of one (`os.replace` is atomic).
+    """
+    target = Path(path)
+    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as file:
+            write(file)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
 
 
 _PLAIN_SCALARS = (str, int, float, bool, type(None))
@@ -108,9 +139,7 @@ def load_checkpoint(source: str | os.PathLike | BinaryIO | bytes) -> tuple[VAE, 
                 "This file contains Python objects other than plain data and tensors; it was refused "
                 f"without running it ({code.group(0)})."
             ) from None
-        raise CheckpointError(
-            f"This is not a readable PyTorch checkpoint (truncated or not a .pt file): {_first_line(err)}"
-        ) from None
+        raise CheckpointError(NOT_A_CHECKPOINT) from None
 
     if not isinstance(payload, dict) or any(k not in payload for k in _REQUIRED_KEYS):
         raise CheckpointError(
@@ -180,8 +209,3 @@ def _checked_meta(meta: object) -> dict:
         metrics = meta["metrics"] if isinstance(meta["metrics"], dict) else {}
         meta["metrics"] = {k: v for k, v in metrics.items() if type(v) in (int, float)}
     return meta
-
-
-def _first_line(err: Exception) -> str:
-    text = str(err).strip().splitlines()
-    return text[0][:300] if text else type(err).__name__

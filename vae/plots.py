@@ -79,6 +79,24 @@ def loss_curves(history: Sequence[dict]) -> go.Figure:
     return fig
 
 
+def runs_curves(runs: Sequence[tuple[str, Sequence[dict]]], key: str = "test_total") -> go.Figure:
+    """One line per training run: `key` (default the held-out −ELBO) against the epoch, to compare runs."""
+    fig = go.Figure()
+    for name, history in runs:
+        points = [(h["epoch"], h[key]) for h in history if key in h]
+        if points:
+            epochs, values = zip(*points, strict=True)
+            fig.add_trace(go.Scatter(x=epochs, y=values, name=name, mode="lines+markers"))
+    fig.update_layout(
+        height=300,
+        margin={"l": 10, "r": 10, "t": 30, "b": 10},
+        xaxis_title="epoch",
+        yaxis_title="held-out −ELBO (nats / image)" if key == "test_total" else key,
+        legend={"orientation": "h", "y": -0.3},
+    )
+    return fig
+
+
 def latent_scatter(
     z: np.ndarray | torch.Tensor,
     labels: np.ndarray | torch.Tensor,
