@@ -36,21 +36,22 @@ view = [
 ]  # fmt: skip
 links.restore(view, "train")
 
-# Outside the form, so that choosing a dataset relabels the classes at once; the choice of
-# classes to leave out is a list of class numbers, which every dataset here has (0–9): it stays.
-dataset = st.selectbox("Dataset", DATASETS, key="train_dataset", help="`digits` is scikit-learn's 8×8 set: tiny.")
+# Data choices sit outside the form: a new dataset relabels the classes at once, and the classes left
+# out stay chosen (inside the form, the relabelled widget started empty). Every dataset has classes 0–9.
+data_row = st.columns([1, 2])
+dataset = data_row[0].selectbox("Dataset", DATASETS, key="train_dataset", help="`digits` is scikit-learn's 8×8 set.")
+left_out = data_row[1].multiselect(
+    "Leave out classes",
+    options=list(range(10)),
+    format_func=lambda c: f"{c} ({CLASS_NAMES[dataset][c]})" if dataset == "fashion-mnist" else str(c),
+    placeholder="none: train on every class",
+    help="Builds a novelty detector: the left-out classes are new to the model.",
+    key="train_leave_out",
+)
 with st.form("train_form"):
     data_col, model_col, optim_col = st.columns(3)
     with data_col:
         st.markdown("**Data**")
-        left_out = st.multiselect(
-            "Leave out classes",
-            options=list(range(10)),
-            format_func=lambda c: f"{c} ({CLASS_NAMES[dataset][c]})" if dataset == "fashion-mnist" else str(c),
-            placeholder="none: train on every class",
-            help="Builds a novelty detector: the left-out classes are new to the model.",
-            key="train_leave_out",
-        )
         train_size = st.number_input(
             "Training images", min_value=100, max_value=limits.max_train_size, step=1000, key="train_images",
             help="A random subset (fewer images, faster epochs). Capped at what the dataset has.",

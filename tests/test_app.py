@@ -12,7 +12,8 @@ from streamlit.testing.v1 import AppTest
 from tests.conftest import REPO, CreatesAFile, needs_mnist
 from ui.anomaly import Q_RANGE, standing_text
 from ui.models import shipped_names
-from vae.checkpoint import checkpoint_bytes, load_checkpoint
+from vae.checkpoint import NOT_A_CHECKPOINT, checkpoint_bytes, load_checkpoint
+from vae.data import load_dataset
 from vae.models import VAE, VAEConfig
 
 PAGES = [f"app_pages/{p}.py" for p in ("home", "train", "explore", "generate", "anomaly")]
@@ -68,10 +69,13 @@ def test_hostile_upload_is_refused_and_the_app_keeps_working(tmp_path):
     assert not at.exception
 
 
-def test_garbage_upload_is_refused():
+def test_garbage_upload_is_refused_in_our_own_words():
     at = start()
     at.sidebar.file_uploader[0].upload("notes.pt", b"definitely not a checkpoint").run()
-    assert "not a readable PyTorch checkpoint" in " ".join(e.value for e in at.sidebar.error)
+    message = " ".join(e.value for e in at.sidebar.error)
+    # torch's own text (cut mid-sentence, advising weights_only=False) never reaches the user
+    assert message == f"**notes.pt** was not loaded. {NOT_A_CHECKPOINT}"
+    assert "weights_only" not in message
 
 
 def test_valid_upload_is_selected_everywhere():
@@ -122,6 +126,30 @@ def test_training_on_digits_adds_and_selects_the_model():
     assert model.config.image_shape == (1, 8, 8) and meta["name"] == entry.name
     at.switch_page("app_pages/home.py").run()
     assert picker(at).value == trained_id and entry.name in at.info[0].value
+
+
+def test_switching_the_dataset_keeps_the_classes_left_out():
+    at = start("app_pages/train.py")
+    leave_out = next(m for m in at.multiselect if m.label == "Leave out classes")
+    leave_out.set_value([3, 9]).run()
+    at.selectbox(key="train_dataset").set_value("fashion-mnist").run()
+    leave_out = next(m for m in at.multiselect if m.label == "Leave out classes")
+    assert leave_out.value == [3, 9]
+    assert leave_out.format_func(9) == "9 (Boot)"  # relabelled at once, not after the next Train click
+    assert at.query_params["leave_out"] == "3,9" and at.query_params["dataset"] == "fashion-mnist"
+
+
+def test_with_classes_left_out_the_model_says_how_many_images_it_used():
+    images, labels = load_dataset("digits", train=True)
+    used = int((labels != 9).sum())  # fewer than the 10,000 the form asks for
+    at = start("app_pages/train.py")
+    fill_train_form(at, dataset="digits", epochs=2)
+    next(m for m in at.multiselect if m.label == "Leave out classes").set_value([9])
+    at.button[0].click().run()
+    assert not at.exception, at.exception
+    entry = at.session_state["session_models"][picker(at).value]
+    assert entry.meta["train_images"] == used and entry.meta["classes"] == list(range(9))
+    assert any(f"Trained 2 epochs on {used:,} images (of 10,000 asked for" in s.value for s in at.success)
 
 
 def test_leaving_every_class_out_is_a_message():
