@@ -4,7 +4,15 @@ import streamlit as st
 
 from ui import links
 from ui.limits import HostedLimits
-from ui.training import RUN_KEY, TrainingRequest, run_history, run_training, show_last_run, show_run_history
+from ui.training import (
+    RUN_KEY,
+    TRAIN_BUTTON,
+    TrainingRequest,
+    run_history,
+    run_training,
+    show_last_run,
+    show_run_history,
+)
 from vae.data import CLASS_NAMES, DATASETS, IMAGE_SHAPES, DatasetNotFoundError
 from vae.models import VAEConfig
 from vae.training import TrainSettings
@@ -77,7 +85,10 @@ with st.form("train_form"):
         batch_size = st.number_input("Batch size", 1, 4096, key="train_batch")
         lr = st.number_input("Learning rate", 1e-6, 10.0, format="%.4f", step=1e-4, key="train_lr")
         seed = st.number_input("Seed", 0, 2**31 - 1, key="train_seed", help="Same seed, same settings: the same model")
-    submitted = st.form_submit_button("Train", type="primary", icon=":material/play_arrow:")
+    submitted = st.form_submit_button(
+        "Train", type="primary", icon=":material/play_arrow:", key=TRAIN_BUTTON,
+        help="Clicked again during a run, Train starts over with the form's settings (Stop keeps the run instead)",
+    )  # fmt: skip
 links.publish(view, "train")
 
 if submitted:

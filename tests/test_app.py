@@ -140,7 +140,7 @@ def test_switching_the_dataset_keeps_the_classes_left_out():
 
 
 def test_with_classes_left_out_the_model_says_how_many_images_it_used():
-    images, labels = load_dataset("digits", train=True)
+    _, labels = load_dataset("digits", train=True)
     used = int((labels != 9).sum())  # fewer than the 10,000 the form asks for
     at = start("app_pages/train.py")
     fill_train_form(at, dataset="digits", epochs=2)

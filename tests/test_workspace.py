@@ -351,6 +351,8 @@ def test_bad_model_ids_raise(tmp_path, store, model, model_id):
         store.load_model(ws, model_id)
     with pytest.raises(ValueError):
         store.save_model(ws, model_id, model, {})
+    with pytest.raises(ValueError):
+        store.remove_model(ws, model_id)
     assert _all_files(tmp_path) == before
 
 
@@ -361,7 +363,20 @@ def test_bad_run_ids_raise(tmp_path, store, run_id):
     before = _all_files(tmp_path)
     with pytest.raises(ValueError):
         store.add_run(ws, run_id, {"x": 1})
+    with pytest.raises(ValueError):
+        store.remove_run(ws, run_id)
     assert _all_files(tmp_path) == before
+
+
+def test_remove_a_model_and_a_run(store, model):
+    ws = store.create()
+    store.save_model(ws, "trained-aaaaaaaaaaaa", model, {})
+    store.save_model(ws, "trained-bbbbbbbbbbbb", model, {})
+    store.add_run(ws, "aaaaaaaaaaaa", {"n": 1})
+    store.remove_model(ws, "trained-aaaaaaaaaaaa")
+    store.remove_run(ws, "aaaaaaaaaaaa")
+    assert store.model_ids(ws) == ["trained-bbbbbbbbbbbb"] and store.runs(ws) == []
+    store.remove_model(ws, "trained-aaaaaaaaaaaa")  # already gone: nothing to do
 
 
 def test_nothing_lists_workspaces(store):
@@ -378,6 +393,8 @@ def test_nothing_lists_workspaces(store):
         "add_run",
         "runs",
         "collect_garbage",
+        "remove_model",
+        "remove_run",
     }
     assert {name for name in vars(store) if not name.startswith("_")} == {"root", "limits"}
 

@@ -41,7 +41,7 @@ RUN_KEY = "training_run"
 HELD_OUT = 2000  # test images evaluated after every epoch (kept small so epochs stay quick)
 SCATTER_POINTS = 2000
 _REDRAW_S = 0.25  # progress bar refresh: also how quickly a Stop click is noticed
-DOUBLE_CLICK_S = 1.0  # a run interrupted this soon after it started was a double click on Train: nothing kept
+TRAIN_BUTTON = "train_submit"  # the Train page's submit button key: True in the run its click started
 
 
 @dataclass
@@ -68,22 +68,25 @@ class TrainingRun:
     status: Literal["running", "finished", "stopped", "diverged"] = "running"
     message: str = ""
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
-    started: float = field(default_factory=time.monotonic)
     kept: ModelEntry | None = None  # the last completed epoch's model, once the run ended
     registered: bool = False  # the kept model joined the session's models
     ended: threading.Event = field(default_factory=threading.Event)  # set once the outcome is stored
 
     def keep(self, last_good_state: dict | None) -> None:
         """Plain Python, for the run's `finally`: the kept model and this run's record go to the workspace."""
-        if self.status == "stopped" and time.monotonic() - self.started < DOUBLE_CLICK_S:
-            self.message = "A second click on Train restarted the run."
-            return  # nothing is kept: the run that interrupted this one trains the same model
         if last_good_state is None:
             self.message = self.message or "Stopped before the first epoch finished: there is no model to keep."
         else:
             self.kept = self._entry(last_good_state)
             keep_in_workspace(self.kept, self.workspace)
         workspace_store().add_run(self.workspace, self.run_id, self.record())
+
+    def discard(self) -> None:
+        """Forget this run and its model: Train was clicked again while it ran, so the new run replaces it."""
+        if self.kept is not None:
+            workspace_store().remove_model(self.workspace, self.kept.id)
+            self.kept = None
+        workspace_store().remove_run(self.workspace, self.run_id)
 
     def _entry(self, state: dict) -> ModelEntry:
         request, cfg, last = self.request, self.request.config, self.history[-1]
@@ -203,6 +206,8 @@ def settle_interrupted_run(timeout_s: float = 15.0) -> None:
     run = st.session_state.get(RUN_KEY)
     if run is not None and not run.registered:
         run.ended.wait(timeout_s)
+        if st.session_state.get(TRAIN_BUTTON):  # a second click on Train (a double click) restarts the run
+            run.discard()
         register_outcome(run)
 
 

@@ -140,6 +140,9 @@ class WorkspaceStore:
         self.collect_garbage(keep=workspace_id)
         return SavedModel(model_id, removed)
 
+    def remove_model(self, workspace_id: str, model_id: str) -> None:
+        self._model_path(workspace_id, model_id).unlink(missing_ok=True)
+
     def _model_path(self, workspace_id: str, model_id: str) -> Path:
         if not isinstance(model_id, str) or MODEL_ID.fullmatch(model_id) is None:
             raise ValueError("not a model id")
@@ -148,10 +151,16 @@ class WorkspaceStore:
     # --- training runs ----------------------------------------------------------------------------
     def add_run(self, workspace_id: str, run_id: str, record: dict) -> None:
         """Store one training run's record (plain JSON data), one file per run: no lost updates."""
+        text = json.dumps(record, allow_nan=False).encode()
+        write_atomically(self._run_path(workspace_id, run_id), lambda f: f.write(text))
+
+    def remove_run(self, workspace_id: str, run_id: str) -> None:
+        self._run_path(workspace_id, run_id).unlink(missing_ok=True)
+
+    def _run_path(self, workspace_id: str, run_id: str) -> Path:
         if not isinstance(run_id, str) or RUN_ID.fullmatch(run_id) is None:
             raise ValueError("not a run id")
-        text = json.dumps(record, allow_nan=False).encode()
-        write_atomically(self._folder(workspace_id) / "runs" / f"{run_id}.json", lambda f: f.write(text))
+        return self._folder(workspace_id) / "runs" / f"{run_id}.json"
 
     def runs(self, workspace_id: str) -> list[dict]:
         """Every stored run record, oldest first (unreadable ones are skipped)."""

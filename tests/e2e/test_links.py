@@ -1,0 +1,190 @@
+"""Classroom links in a real browser: the address bar reproduces a view, a reload keeps trained models."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import parse_qs, urljoin, urlsplit
+
+from playwright.sync_api import Page, expect
+
+from bench.browser import SLOW_MS
+from tests.conftest import needs_mnist
+from tests.e2e.helpers import assert_no_exception, choose, set_number, wait_idle
+
+PROJECTOR = {"width": 1024, "height": 768}
+
+
+def open_url(page: Page, url: str) -> None:
+    page.goto(url)
+    wait_idle(page, SLOW_MS)
+    assert_no_exception(page)
+
+
+def picker(page: Page):
+    return page.get_by_test_id("stSidebar").get_by_role("combobox", name="Model")
+
+
+def model_options(page: Page) -> list[str]:
+    picker(page).click()
+    options = page.get_by_role("option").all_inner_texts()
+    page.keyboard.press("Escape")
+    return options
+
+
+def selectbox_value(page: Page, label: str) -> str:
+    return page.get_by_test_id("stSelectbox").filter(has_text=label).locator("input").input_value()
+
+
+def slider_value(page: Page, label: str) -> str:
+    """The value a slider shows on its thumb."""
+    return page.get_by_test_id("stSlider").filter(has_text=label).get_by_test_id("stSliderThumbValue").inner_text()
+
+
+def press_on_slider(page: Page, label: str, key: str, times: int) -> None:
+    """Move a slider with the keyboard, one rerun per key press."""
+    for _ in range(times):
+        page.get_by_test_id("stSlider").filter(has_text=label).get_by_role("slider").press(key)
+        wait_idle(page)
+
+
+def image_bytes(page: Page) -> list[bytes]:
+    """Every picture in the main area, fetched as the browser fetched it."""
+    sources = page.get_by_test_id("stMain").locator("img").evaluate_all("imgs => imgs.map(i => i.src)")
+    return [page.request.get(urljoin(page.url, src)).body() for src in sources]
+
+
+def query(url: str) -> dict[str, list[str]]:
+    return parse_qs(urlsplit(url).query, keep_blank_values=True)
+
+
+@needs_mnist
+def test_generate_link_gives_the_same_controls_and_the_same_pictures(new_page, app_url, screenshots):
+    teacher = new_page()
+    open_url(teacher, f"{app_url}/generate?model=mnist_cvae")
+    choose(teacher, "Class", "3")
+    wait_idle(teacher)
+    set_number(teacher, "Seed", 7)
+    wait_idle(teacher)
+    press_on_slider(teacher, "Temperature", "ArrowLeft", 3)
+    expect(teacher).to_have_url(re.compile(r"t=0\.7"))
+    link = teacher.url
+    assert query(link)["c"] == ["3"] and query(link)["seed"] == ["7"] and query(link)["model"] == ["mnist_cvae"]
+
+    student = new_page()
+    open_url(student, link)
+    assert selectbox_value(student, "Class") == "3"
+    assert student.get_by_label("Seed", exact=True).input_value() == "7"
+    assert slider_value(student, "Temperature") == slider_value(teacher, "Temperature") == "0.70"
+    expect(picker(student)).to_have_value("mnist_cvae")
+    pictures = image_bytes(student)
+    assert pictures and pictures == image_bytes(teacher)  # the same seed draws the same digits, byte for byte
+    student.screenshot(path=screenshots / "link_generate_student.png", full_page=True)
+
+
+@needs_mnist
+def test_explorer_link_gives_the_same_digit_grid_and_interpolation(new_page, app_url):
+    teacher = new_page()
+    open_url(teacher, f"{app_url}/explore")
+    set_number(teacher, "Test digit #", 123)
+    wait_idle(teacher)
+    set_number(teacher, "To test digit #", 4000)
+    wait_idle(teacher)
+    press_on_slider(teacher, "Grid size n", "ArrowLeft", 3)
+    expect(teacher).to_have_url(re.compile(r"n=12"))
+    assert query(teacher.url)["digit"] == ["123"] and query(teacher.url)["to"] == ["4000"]
+
+    student = new_page()
+    open_url(student, teacher.url)
+    for label, value in (("Test digit #", "123"), ("To test digit #", "4000"), ("From test digit #", "0")):
+        assert student.get_by_label(label, exact=True).input_value() == value, label
+    assert slider_value(student, "Grid size n") == "12"
+    pictures = image_bytes(student)
+    assert len(pictures) >= 5 and pictures == image_bytes(teacher)
+
+
+@needs_mnist
+def test_anomaly_link_gives_the_same_threshold_and_report(new_page, app_url, screenshots):
+    teacher = new_page()
+    open_url(teacher, f"{app_url}/anomaly?model=mnist_no9&q=0.9")  # the link a class tripped on
+    expect(picker(teacher)).to_have_value("mnist_no9")
+    assert slider_value(teacher, "Quantile q") == "0.900"
+    press_on_slider(teacher, "Quantile q", "ArrowRight", 5)
+    expect(teacher).to_have_url(re.compile(r"q=0\.905"))
+    caption = teacher.get_by_text("Threshold = ").inner_text()
+
+    student = new_page()
+    open_url(student, teacher.url)
+    assert slider_value(student, "Quantile q") == slider_value(teacher, "Quantile q") == "0.905"
+    expect(student.get_by_text("Threshold = ")).to_have_text(caption)  # the same threshold, rates and counts
+    student.screenshot(path=screenshots / "link_anomaly_student.png", full_page=True)
+
+
+def test_train_link_carries_the_data_choices(new_page, app_url):
+    teacher = new_page()
+    open_url(teacher, f"{app_url}/train")
+    choose(teacher, "Dataset", "digits")
+    wait_idle(teacher)
+    teacher.get_by_test_id("stMultiSelect").filter(has_text="Leave out classes").click()
+    teacher.get_by_role("option", name="9", exact=True).click()
+    teacher.keyboard.press("Escape")
+    expect(teacher).to_have_url(re.compile(r"leave_out=9"))
+
+    student = new_page()
+    open_url(student, teacher.url)
+    assert selectbox_value(student, "Dataset") == "digits"
+    expect(student.get_by_test_id("stMultiSelect").filter(has_text="Leave out classes")).to_contain_text("9")
+
+
+def test_a_hostile_address_is_ignored_with_a_notice(page, app_url):
+    open_url(page, f"{app_url}/anomaly?model=../../etc/passwd&q=NaN&c=99&ws=..%2F..&{'x' * 3000}=1")
+    expect(page.get_by_text("Some of this link was ignored")).to_be_visible()
+    expect(picker(page)).to_have_value("mnist_z2")
+    assert slider_value(page, "Quantile q") == "0.950"
+
+
+def test_a_trained_model_survives_a_reload_and_travels_with_its_link(new_page, app_url, screenshots):
+    student = new_page()
+    open_url(student, f"{app_url}/train?dataset=digits&epochs=3")
+    student.get_by_role("button", name="Train", exact=True).click()
+    expect(student.get_by_text("Trained 3 epochs")).to_be_visible(timeout=SLOW_MS)
+    wait_idle(student)
+    trained = "digits-z2-mlp-1 (trained here)"
+    expect(picker(student)).to_have_value(trained)
+    assert query(student.url)["ws"] and query(student.url)["model"][0].startswith("trained-")
+
+    student.reload()  # by accident
+    wait_idle(student, SLOW_MS)
+    assert_no_exception(student)
+    expect(picker(student)).to_have_value(trained)
+    expect(student.get_by_role("heading", name="Runs in your workspace (1)")).to_be_visible()
+
+    other_device = new_page()
+    open_url(other_device, student.url)
+    expect(picker(other_device)).to_have_value(trained)
+    assert model_options(other_device) == ["mnist_z2", "mnist_cvae", "mnist_no9", trained]
+    other_device.screenshot(path=screenshots / "workspace_other_device.png", full_page=True)
+
+
+def test_a_second_click_on_train_trains_one_model(page, app_url):
+    open_url(page, f"{app_url}/train?dataset=digits&epochs=40&images=1000")
+    train = page.get_by_role("button", name="Train", exact=True)
+    train.click()
+    expect(page.get_by_text(re.compile(r"Epoch [3-9]/40"))).to_be_visible(timeout=SLOW_MS)  # epochs finished
+    train.click()  # again, impatient: the run starts over, the interrupted one is not kept
+    expect(page.get_by_text("Trained 40 epochs")).to_be_visible(timeout=SLOW_MS)
+    wait_idle(page)
+    assert model_options(page) == ["mnist_z2", "mnist_cvae", "mnist_no9", "digits-z2-mlp-1 (trained here)"]
+    expect(page.get_by_role("heading", name="Runs in your workspace (1)")).to_be_visible()
+
+
+def test_share_this_view_shows_the_link_of_the_view(new_page, app_url, screenshots):
+    page = new_page()
+    page.set_viewport_size(PROJECTOR)  # the sidebar is open at this width: a teacher's projector
+    open_url(page, f"{app_url}/generate?model=mnist_cvae&c=5&seed=3")
+    page.get_by_role("button", name="Share this view").click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog).to_be_visible()
+    shown = dialog.get_by_test_id("stCode").first.inner_text().strip()
+    assert urlsplit(shown).path == "/generate"
+    assert query(shown) == query(page.url) and query(shown)["c"] == ["5"]
+    page.screenshot(path=screenshots / "share_dialog_1024x768.png")
