@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import builtins
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,9 @@ HAS_MNIST = (MNIST_ROOT / "MNIST" / "raw" / "t10k-images-idx3-ubyte").exists() o
 ).exists()
 needs_mnist = pytest.mark.skipif(not HAS_MNIST, reason=f"MNIST files not found under {MNIST_ROOT}")
 
+
+# Workspaces the tests create (AppTest sessions, the browser tests' server) go to a folder of their own.
+os.environ.setdefault("VAE_LAB_WORKSPACE_DIR", tempfile.mkdtemp(prefix="vae-lab-test-workspaces-"))
 
 # Test models are tiny: one thread is faster, and 20x less fragile on a busy machine.
 # (Set at import, so module-scoped fixtures that train get it too.)

@@ -23,17 +23,7 @@ PAGE_PARAMS = {  # every page's documented parameters (README, "Links")
 }  # fmt: skip
 # values no parameter accepts (an empty value is a valid, empty `leave_out`)
 HOSTILE = ["abc", "NaN", "inf", "-99", "1e309", "10" * 5000, "../", "..%2F..%2Fetc", "", "0x10", "1,2,,99", "`x`"]
-pytestmark = [pytest.mark.usefixtures("app_data_dir"), pytest.mark.usefixtures("workspace_dir")]
-
-
-@pytest.fixture
-def workspace_dir(tmp_path, monkeypatch):
-    monkeypatch.setenv("VAE_LAB_WORKSPACE_DIR", str(tmp_path / "workspaces"))
-    from ui.models import workspace_store
-
-    workspace_store.clear()  # the store reads the folder when it is first made
-    yield tmp_path / "workspaces"
-    workspace_store.clear()
+pytestmark = pytest.mark.usefixtures("app_data_dir")
 
 
 def open_link(page: str, **params: str) -> AppTest:
@@ -150,3 +140,46 @@ def test_a_page_switch_keeps_each_pages_settings():
     assert not at.exception
     assert at.slider(key="anomaly_q").value == pytest.approx(0.9)
     assert at.query_params["q"] == "0.9"
+
+
+def train_on_digits(at: AppTest) -> str:
+    """Train a 2-epoch digits model on the Train page → its id (the form's settings come from the link)."""
+    at.button(key="train_submit").click().run()
+    assert not at.exception, at.exception
+    return at.sidebar.selectbox(key="model_id").value
+
+
+def test_a_new_session_with_the_link_finds_the_workspace_and_its_model():
+    first = open_link("train", dataset="digits", epochs="2")
+    model_id = train_on_digits(first)
+    workspace = first.query_params["ws"]
+    assert model_id.startswith("trained-") and first.query_params["model"] == model_id
+    assert store_has(workspace, model_id)
+
+    again = open_link("home", ws=workspace, model=model_id)  # a reload, or the link on another device
+    assert not again.exception and not notice(again)
+    assert again.sidebar.selectbox(key="model_id").value == model_id
+    assert again.session_state["session_models"][model_id].meta["epochs"] == 2
+
+
+def test_a_model_of_another_workspace_or_a_vanished_workspace_is_a_notice():
+    mine = open_link("train", dataset="digits", epochs="1")
+    my_model = train_on_digits(mine)
+    theirs = open_link("train", dataset="digits", epochs="1")
+    train_on_digits(theirs)
+
+    at = open_link("home", ws=theirs.query_params["ws"], model=my_model)
+    assert f"`model={my_model}` (no such model of this workspace; mnist_z2 is used)" in notice(at)
+    assert at.sidebar.selectbox(key="model_id").value == "mnist_z2"
+    assert my_model not in at.session_state["session_models"]  # their workspace never shows my model
+
+    at = open_link("home", ws="A" * 22)  # well formed, but no such workspace (evicted, or never made)
+    assert "`ws=" + "A" * 22 + "` (this workspace no longer exists" in notice(at)
+    assert not at.exception
+
+
+def store_has(workspace: str, model_id: str) -> bool:
+    """The model is on the server's disk, where a new session finds it."""
+    from ui.workspace import WorkspaceStore
+
+    return model_id in WorkspaceStore().model_ids(workspace)

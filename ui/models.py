@@ -274,7 +274,7 @@ def model_picker() -> ModelEntry:
     return entry
 
 
-@st.dialog("Share this view")
+@st.dialog("Share this view", width="large")
 def share_dialog(entry: ModelEntry) -> None:
     """The link that opens this page with this model and these settings, ready to copy."""
     link = links.current_link()

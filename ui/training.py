@@ -281,17 +281,17 @@ def show_run_history(runs: list[dict]) -> None:
     st.subheader(f"Runs in your workspace ({len(runs)})")
     st.plotly_chart(runs_curves([(r["name"], r["history"]) for r in runs]), key="runs_curves")
     st.dataframe(
-        {
+        {  # the model's name already says dataset, latent size and architecture
             "model": [r["name"] for r in runs],
-            "dataset": [r["dataset"] for r in runs],
             "classes": [",".join(map(str, r["classes"])) if len(r["classes"]) < 10 else "all" for r in runs],
             "images": [r["train_images"] for r in runs],
-            "latent": [r["config"]["latent_dim"] for r in runs],
             "β": [r["config"]["beta"] for r in runs],
             "epochs": [f"{len(r['history'])}/{r['settings']['epochs']}" for r in runs],
             "outcome": [r["status"] for r in runs],
-            "held-out −ELBO": [r["history"][-1]["test_total"] if r["history"] else None for r in runs],
+            "−ELBO": [r["history"][-1]["test_total"] if r["history"] else None for r in runs],
         },
         hide_index=True,
-        column_config={"held-out −ELBO": st.column_config.NumberColumn(format="%.1f")},
+        column_config={
+            "−ELBO": st.column_config.NumberColumn(format="%.1f", help="Held-out −ELBO after the last epoch (nats)")
+        },
     )

@@ -82,11 +82,12 @@ def loss_curves(history: Sequence[dict]) -> go.Figure:
 def runs_curves(runs: Sequence[tuple[str, Sequence[dict]]], key: str = "test_total") -> go.Figure:
     """One line per training run: `key` (default the held-out −ELBO) against the epoch, to compare runs."""
     fig = go.Figure()
-    for name, history in runs:
+    for number, (name, history) in enumerate(runs):
         points = [(h["epoch"], h[key]) for h in history if key in h]
         if points:
             epochs, values = zip(*points, strict=True)
-            fig.add_trace(go.Scatter(x=epochs, y=values, name=name, mode="lines+markers"))
+            colour = CLASS_COLOURS[number % len(CLASS_COLOURS)]
+            fig.add_trace(go.Scatter(x=epochs, y=values, name=name, mode="lines+markers", line={"color": colour}))
     fig.update_layout(
         height=300,
         margin={"l": 10, "r": 10, "t": 30, "b": 10},
