@@ -27,6 +27,11 @@ view = [
 ]
 if cfg.conditional:
     view.append(links.IntParam(name="table_cols", key="generate_table_cols", default=8, low=2, high=12))
+else:  # "like this digit": which test digit of the class (capped by the class's count below), how far around it
+    view += [
+        links.IntParam(name="pick", key="generate_pick", default=0, low=0, high=9_999),
+        links.FloatParam(name="spread", key="generate_spread", default=1.0, low=0.0, high=3.0, decimals=1),
+    ]
 links.restore(view, "generate")
 settings = st.columns([2, 1, 1], vertical_alignment="bottom")
 temperature = settings[0].slider("Temperature", 0.0, 2.0, step=0.1, key="generate_t")
@@ -92,8 +97,13 @@ else:
         controls = st.columns(3)
         digit = controls[0].selectbox("Class", range(10), format_func=lambda c: class_names[c], key="generate_class")
         of_class = (test_labels == digit).nonzero().flatten()
-        pick = controls[1].number_input(f"Which {class_names[digit]} (of {len(of_class)})", 0, len(of_class) - 1, 0)
-        spread = controls[2].slider("Spread", 0.0, 3.0, 1.0, step=0.1, help="1 = the encoder's own uncertainty")
+        st.session_state.generate_pick = min(st.session_state.generate_pick, len(of_class) - 1)
+        pick = controls[1].number_input(
+            f"Which {class_names[digit]} (of {len(of_class)})", 0, len(of_class) - 1, key="generate_pick"
+        )
+        spread = controls[2].slider(
+            "Spread", 0.0, 3.0, step=0.1, key="generate_spread", help="1 = the encoder's own uncertainty"
+        )
         index = int(of_class[pick])
         x = to_float(test_images[index : index + 1])
         original, generated = st.columns([1, 5])

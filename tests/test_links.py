@@ -18,7 +18,7 @@ PAGE_PARAMS = {  # every page's documented parameters (README, "Links")
     "train": ["dataset", "leave_out", "images", "arch", "latent", "hidden", "cvae", "beta", "epochs", "batch", "lr",
               "seed"],
     "explore": ["digit", "z1", "z2", "n", "c", "from", "to", "frames"],
-    "generate": ["c", "seed", "t", "rows", "cols", "table_cols"],
+    "generate": ["c", "seed", "t", "rows", "cols", "table_cols", "pick", "spread"],
     "anomaly": ["c", "q", "method", "normal", "noise", "relative", "protocol"],
 }  # fmt: skip
 # values no parameter accepts (an empty value is a valid, empty `leave_out`)
