@@ -11,6 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 from tests.conftest import REPO, needs_mnist
 from ui import links
+from ui.workspace import WorkspaceStore
 
 TIMEOUT = 120
 PAGE_PARAMS = {  # every page's documented parameters (README, "Links")
@@ -180,6 +181,20 @@ def test_a_model_of_another_workspace_or_a_vanished_workspace_is_a_notice():
 
 def store_has(workspace: str, model_id: str) -> bool:
     """The model is on the server's disk, where a new session finds it."""
-    from ui.workspace import WorkspaceStore
-
     return model_id in WorkspaceStore().model_ids(workspace)
+
+
+def test_a_full_workspace_says_which_model_made_room(monkeypatch):
+    from ui.models import workspace_store
+
+    monkeypatch.setenv("VAE_LAB_WORKSPACE_MAX_MODELS", "1")
+    workspace_store.clear()  # the store reads its limits when it is made
+    try:
+        at = open_link("train", dataset="digits", epochs="1")
+        train_on_digits(at)
+        second = train_on_digits(at)
+        said = " ".join(i.value for i in at.sidebar.info)
+        assert "keeps at most 1 model and" in said and "the oldest (digits-z2-mlp-1) made room for digits-z2-mlp-2" in said
+        assert WorkspaceStore().model_ids(at.query_params["ws"]) == [second]
+    finally:
+        workspace_store.clear()

@@ -88,7 +88,7 @@ def workspace_id() -> str | None:
 
 
 def ensure_workspace() -> str:
-    """This session's workspace id, creating the workspace (and putting it in the URL) on first use."""
+    """This session's workspace id, creating the workspace on first use (the sidebar puts it in the URL)."""
     if workspace_id() is None:
         st.session_state[_WORKSPACE] = workspace_store().create()
     return st.session_state[_WORKSPACE]
@@ -118,9 +118,11 @@ def keep_in_workspace(entry: ModelEntry, workspace: str) -> None:
         return
     if saved.removed:
         caps = workspace_store().limits
+        gone = [session_models()[i].name if i in session_models() else i for i in saved.removed]
         tell(
-            f"Your workspace keeps at most {caps.max_models} models and {caps.max_mb:.0f} MB: the oldest "
-            f"({', '.join(saved.removed)}) made room for {entry.name}."
+            f"Your workspace keeps at most {caps.max_models} model{'s' * (caps.max_models != 1)} and {caps.max_mb:.0f} MB: the oldest "
+            f"({', '.join(gone)}) made room for {entry.name}; {'they stay' if len(gone) > 1 else 'it stays'} "
+            "in this tab until you leave it (download to keep)."
         )
 
 

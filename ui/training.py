@@ -8,6 +8,7 @@ there would be interrupted too) — and signals `ended`; the next script run sel
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import threading
 import time
@@ -79,7 +80,8 @@ class TrainingRun:
         else:
             self.kept = self._entry(last_good_state)
             keep_in_workspace(self.kept, self.workspace)
-        workspace_store().add_run(self.workspace, self.run_id, self.record())
+        with contextlib.suppress(OSError, ValueError):  # a full disk, a non-finite number: the model is still kept
+            workspace_store().add_run(self.workspace, self.run_id, self.record())
 
     def discard(self) -> None:
         """Forget this run and its model: Train was clicked again while it ran, so the new run replaces it."""
