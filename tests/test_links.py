@@ -194,7 +194,8 @@ def test_a_full_workspace_says_which_model_made_room(monkeypatch):
         train_on_digits(at)
         second = train_on_digits(at)
         said = " ".join(i.value for i in at.sidebar.info)
-        assert "keeps at most 1 model and" in said and "the oldest (digits-z2-mlp-1) made room for digits-z2-mlp-2" in said
+        assert "keeps at most 1 model and" in said
+        assert "the oldest (digits-z2-mlp-1) made room for digits-z2-mlp-2" in said
         assert WorkspaceStore().model_ids(at.query_params["ws"]) == [second]
     finally:
         workspace_store.clear()

@@ -119,8 +119,9 @@ def keep_in_workspace(entry: ModelEntry, workspace: str) -> None:
     if saved.removed:
         caps = workspace_store().limits
         gone = [session_models()[i].name if i in session_models() else i for i in saved.removed]
+        models = f"{caps.max_models} model{'s' * (caps.max_models != 1)}"
         tell(
-            f"Your workspace keeps at most {caps.max_models} model{'s' * (caps.max_models != 1)} and {caps.max_mb:.0f} MB: the oldest "
+            f"Your workspace keeps at most {models} and {caps.max_mb:.0f} MB: the oldest "
             f"({', '.join(gone)}) made room for {entry.name}; {'they stay' if len(gone) > 1 else 'it stays'} "
             "in this tab until you leave it (download to keep)."
         )
