@@ -2,6 +2,7 @@
 
 import base64
 import io
+import re
 
 import numpy as np
 import pytest
@@ -51,7 +52,8 @@ def test_every_page_renders_on_every_shipped_model(page, name):
     assert not at.exception, at.exception
     assert picker(at).value == name  # the choice survives the page switch
     card = " ".join(c.value for c in at.sidebar.caption)
-    assert "MNIST · z=2" in card and ("conditional" in card)
+    kind = "conditional" if name == "mnist_cvae" else "unconditional"
+    assert f"MNIST · z=2 · mlp · {kind} ·" in card, card
 
 
 def test_hostile_upload_is_refused_and_the_app_keeps_working(tmp_path):
@@ -209,11 +211,20 @@ def test_generate_a_class_grid_with_the_conditional_model():
     assert not at.exception
 
 
+def pictures(at: AppTest) -> list[str]:
+    """The shown images' media URLs: Streamlit names each by a hash of its bytes."""
+    return [image.url for element in at.get("image") for image in element.proto.imgs]
+
+
 def test_resample_draws_new_digits():
     at = start("app_pages/generate.py")
-    assert at.session_state["generate_seed"] == 0
+    first = pictures(at)
     next(b for b in at.button if b.label == "Resample").click().run()
-    assert at.session_state["generate_seed"] == 1 and not at.exception
+    assert not at.exception and at.session_state["generate_seed"] == 1
+    resampled = pictures(at)
+    assert first and resampled[0] != first[0]  # the prior grid changed
+    at.number_input(key="generate_seed").set_value(0).run()
+    assert pictures(at) == first  # and the same seed draws the same digits again
 
 
 def canvas_state(draw: bool = True, image: Image.Image | None = None) -> dict:
@@ -265,9 +276,15 @@ def test_a_drawn_digit_gets_a_verdict_and_a_blank_canvas_a_hint():
     at.run()
     assert not at.exception
     standing = [i.value for i in at.info if i.value.startswith("Your digit scores")]
-    assert len(standing) == 1 and ("normal" in standing[0] or "anomaly" in standing[0])
     verdicts = [m.value for m in list(at.success) + list(at.error) if m.value.startswith("At q = 0.950 your digit")]
-    assert len(verdicts) == 1 and ("normal" in verdicts[0] or "anomaly" in verdicts[0])
+    assert len(standing) == 1 and len(verdicts) == 1
+    # the two texts agree: the same score, and flagged at q = 0.95 exactly when it is stranger than 95%
+    score = re.search(r"scores (\S+),", standing[0]).group(1)
+    stranger = float(re.search(r"stranger than ([\d.]+)%", standing[0]).group(1)) / 100
+    assert f"its score {score} is" in verdicts[0]
+    flagged = verdicts[0].startswith("At q = 0.950 your digit is an **anomaly**")
+    assert flagged == (stranger > 0.95) and (flagged or "your digit is **normal**" in verdicts[0])
+    assert (flagged and at.error) or (not flagged and at.success)
     assert {"what the model sees", "its reconstruction"} <= set(captions(at))
 
 

@@ -11,7 +11,6 @@ import io
 import pickle
 import re
 import struct
-import time
 import tomllib
 import zlib
 from collections.abc import Callable, Iterator
@@ -319,7 +318,6 @@ def fuzz_inputs(count: int, seed: int = 0) -> Iterator[bytes]:
 @pytest.mark.filterwarnings("ignore::UserWarning")  # torch and Pillow warn about what they are refusing
 def test_fuzzed_uploads_raise_only_the_documented_errors():
     failures, readable_images, readable_checkpoints = [], 0, 0
-    started = time.perf_counter()
     for n, data in enumerate(fuzz_inputs(1000)):
         try:
             digit = drawing_to_mnist(read_image(data))
@@ -339,7 +337,6 @@ def test_fuzzed_uploads_raise_only_the_documented_errors():
             failures.append(f"#{n} checkpoint ({data[:12]!r}…, {len(data)} bytes): {type(err).__name__}: {err}")
     assert failures == []
     assert readable_images > 50 and readable_checkpoints > 0  # the mutations are not all trivially broken
-    assert time.perf_counter() - started < 30
 
 
 # --- 4. the canvas ----------------------------------------------------------------------------------

@@ -128,3 +128,10 @@ def test_huge_images_are_refused_before_decoding():
     header_only = png(Image.new("1", (6000, 6000)))  # a tiny file that claims 36 Mpx
     with pytest.raises(UnreadableImageError, match="limit"):
         read_image(header_only)
+
+
+@pytest.mark.parametrize("shape", [(0, 0, 4), (0, 5), (10,), (2, 3, 4, 5), (5, 5, 7), (28, 28, 2)])
+@pytest.mark.parametrize("canvas", [False, True])
+def test_arrays_of_odd_shapes_get_a_clear_message(shape, canvas):
+    with pytest.raises(UnreadableImageError, match=r"\(height, width\)"):
+        drawing_to_mnist(np.zeros(shape, dtype=np.uint8), canvas=canvas)

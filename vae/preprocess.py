@@ -68,6 +68,10 @@ def _ink(image: Image.Image | np.ndarray, canvas: bool = False) -> tuple[np.ndar
     When transparency decided it, the background is exactly 0; otherwise the paper's level is unknown.
     """
     if isinstance(image, np.ndarray):
+        if image.ndim not in (2, 3) or (image.ndim == 3 and image.shape[2] not in (1, 3, 4)) or 0 in image.shape:
+            raise UnreadableImageError(
+                f"an image array is (height, width) or (height, width, 1, 3 or 4 channels), not {image.shape}"
+            )
         array = image.astype(np.float64)
         if array.ndim == 3 and array.shape[2] == 1:
             array = array[:, :, 0]
