@@ -20,7 +20,15 @@ from ui.anomaly import (
 )
 from ui.data import dataset_of, encoded_test_set, no_test_set_reason, test_set
 from ui.models import current_model
-from vae.anomaly import METHODS, curves, format_score, operating_point, quantile_threshold, score_unit
+from vae.anomaly import (
+    METHODS,
+    curves,
+    format_score,
+    is_flagged,
+    operating_point,
+    quantile_threshold,
+    score_unit,
+)
 from vae.data import CLASS_NAMES, DatasetNotFoundError
 from vae.plots import (
     add_point,
@@ -201,7 +209,7 @@ def live_threshold(probe_score: float | None) -> None:
     threshold = quantile_threshold(scored.calibration, q)
     caption = st.empty()  # filled once the report is computed: the verdict goes out first
     if probe_score is not None:
-        flagged = probe_score > threshold
+        flagged = is_flagged(probe_score, threshold)
         (st.error if flagged else st.success)(
             f"At q = {q:.3f} your digit is {'an **anomaly**' if flagged else '**normal**'}: its score "
             f"{format_score(probe_score, method)} is {'above' if flagged else 'not above'} the threshold "

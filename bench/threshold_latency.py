@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from bench.common import REPO, data_root, p50_p95, print_table
-from vae.anomaly import curves, operating_point, quantile_threshold, score_protocol
+from vae.anomaly import METHODS, curves, operating_point, quantile_threshold, score_protocol
 from vae.checkpoint import load_checkpoint
 from vae.data import load_dataset
 from vae.plots import confusion_figure, roc_pr_figure, score_histogram
@@ -35,11 +35,12 @@ def one_move(scored, quality, q: float) -> None:
 
 
 def slider_move_times(
-    checkpoint: str, moves: int, method: str = "elbo", noise: int = 0, **protocol
+    checkpoint: str, moves: int, method: str = next(iter(METHODS)), noise: int = 0, **protocol
 ) -> tuple[list[float], int]:
     """Milliseconds of `one_move` at `moves` slider positions from 0.80 to 0.999, and the evaluated images.
 
-    `protocol` goes to `vae.anomaly.score_protocol` (normal_classes=…, reference_class=…).
+    `protocol` goes to `vae.anomaly.score_protocol` (normal_classes=…, reference_class=…), the pipeline the
+    page uses; the score is the page's default (the first of METHODS), relative for a conditional model.
     """
     images, labels = load_dataset("mnist", train=False, root=str(data_root()), download=False)
     model, _ = load_checkpoint(REPO / "checkpoints" / f"{checkpoint}.pt")

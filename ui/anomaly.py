@@ -13,13 +13,12 @@ from ui.data import test_set
 from ui.models import ModelEntry
 from vae.anomaly import (
     ScoredSet,
-    anomaly_scores,
-    class_score_matrix,
+    arrange_protocol,
     flagging_quantile,
     format_score,
     noise_images,
+    raw_scores,
     scores_for_class,
-    split_protocol,
 )
 from vae.data import to_float
 from vae.plots import error_heatmap, image_grid
@@ -40,16 +39,14 @@ def clear_canvas() -> None:
 
 @st.cache_data(show_spinner="Scoring the test set (once per model and score)…", max_entries=16)
 def test_set_scores(model_id: str, _entry: ModelEntry, method: str, k: int, noise: bool) -> np.ndarray:
-    """Every test image's score ([N], or [N, classes] for a conditional model), or the noise images'."""
+    """`vae.anomaly.raw_scores` of every test image (or of the noise images), cached per model and method."""
     model = _entry.model
     if noise:
         x = noise_images(NOISE_IMAGES, model.config.image_shape)
     else:
         images, _, _ = test_set(_entry)
         x = to_float(images)
-    if model.config.conditional:
-        return class_score_matrix(model, x, method, k).numpy()
-    return anomaly_scores(model, x, None, method, k=k).numpy()
+    return raw_scores(model, x, method, k)
 
 
 def scored_protocol(
@@ -61,19 +58,11 @@ def scored_protocol(
     relative: bool,
     k: int = 50,
 ) -> ScoredSet:
-    """The protocol's scores: sliced from the cached test-set scores, so switching is instant."""
+    """The protocol's scores, arranged from the cached test-set scores, so switching protocol is instant."""
     _, labels, _ = test_set(entry)
     scores = test_set_scores(entry.id, entry, method, k, False)
     noise_scores = test_set_scores(entry.id, entry, method, k, True) if noise else None
-    if reference_class is not None:  # conditional: "is this a c?"
-        scores = scores_for_class(scores, reference_class, relative)
-        noise_scores = None if noise_scores is None else scores_for_class(noise_scores, reference_class, relative)
-        description = f"tested as class {reference_class}" + (
-            ", relative to each image's best other class" if relative else ""
-        )
-    else:
-        description = f"normal classes {', '.join(map(str, normal_classes))}"
-    return split_protocol(scores, labels.numpy(), normal_classes, noise_scores, description)
+    return arrange_protocol(scores, labels.numpy(), normal_classes, reference_class, relative, noise_scores)
 
 
 @dataclass
@@ -106,13 +95,12 @@ def score_probe(
     y = None if reference_class is None else torch.tensor([reference_class])
     mu, _ = model.encode(x, y)
     reconstruction = model.decode(mu, y)
-    class_scores = None
+    scores = raw_scores(model, x, method, k)  # the test set's pipeline, on one image
     if model.config.conditional:
-        matrix = class_score_matrix(model, x, method, k).numpy()
-        class_scores = matrix[0].tolist()
-        score = float(scores_for_class(matrix, reference_class, relative)[0])
+        class_scores = scores[0].tolist()
+        score = float(scores_for_class(scores, reference_class, relative)[0])
     else:
-        score = float(anomaly_scores(model, x, None, method, k=k)[0])
+        class_scores, score = None, float(scores[0])
     error = ((x - reconstruction) ** 2).mean(1)[0].numpy()
     return Probe(x, reconstruction, error, score, mu[0].numpy(), class_scores)
 

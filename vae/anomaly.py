@@ -181,6 +181,43 @@ def split_protocol(
     return ScoredSet(scores[normal_idx[calib_part]], evaluated, groups != "normal", groups, eval_labels, description)
 
 
+def raw_scores(model: VAE, x: torch.Tensor, method: Method = "elbo", k: int = 50, seed: int = 0) -> np.ndarray:
+    """Every image's score: [N], or for a conditional model [N, num_classes], its score under every class.
+
+    The expensive step of a protocol: compute it once per model and method (the app caches it), then
+    `arrange_protocol` any choice of normal classes or reference class from it, instantly.
+    """
+    if model.config.conditional:
+        return class_score_matrix(model, x, method, k, seed).numpy()
+    return anomaly_scores(model, x, None, method, k=k, seed=seed).numpy()
+
+
+def arrange_protocol(
+    scores: np.ndarray,
+    labels: np.ndarray,
+    normal_classes: list[int],
+    reference_class: int | None = None,
+    relative: bool = True,
+    noise_scores: np.ndarray | None = None,
+    seed: int = 0,
+) -> ScoredSet:
+    """`raw_scores` of a labelled test set (and of noise images, if any) → one protocol's ScoredSet.
+
+    A conditional model's score matrix is read as "is this a c?" for `reference_class`, by default
+    relative to the best other class (see `relative_to_best_other`).
+    """
+    if scores.ndim == 2:
+        if reference_class is None:
+            raise ValueError("a conditional model needs the reference class each image is tested against")
+        scores = scores_for_class(scores, reference_class, relative)
+        noise_scores = None if noise_scores is None else scores_for_class(noise_scores, reference_class, relative)
+        description = f"normal: class {reference_class}; every image tested as a {reference_class}"
+        description += " (relative to its best other class)" if relative else ""
+    else:
+        description = f"normal classes {', '.join(map(str, normal_classes))}"
+    return split_protocol(scores, labels, normal_classes, noise_scores, description, seed)
+
+
 def score_protocol(
     model: VAE,
     images: torch.Tensor,
@@ -193,37 +230,18 @@ def score_protocol(
     seed: int = 0,
     relative: bool = True,
 ) -> ScoredSet:
-    """Score a labelled test set (uint8 images) under one protocol, in one call.
+    """Score a labelled test set (uint8 images) under one protocol, in one call: `raw_scores`, then
+    `arrange_protocol`. `noise` adds that many uniform-noise images to the anomalies."""
+    scores = raw_scores(model, to_float(images), method, k, seed)
+    noise_scores = (
+        raw_scores(model, noise_images(noise, model.config.image_shape, seed), method, k, seed) if noise else None
+    )
+    return arrange_protocol(scores, labels.numpy(), normal_classes, reference_class, relative, noise_scores, seed)
 
-    A conditional model tests every image against `reference_class` ("is this a c?"), by default
-    relative to the best other class (see `relative_to_best_other`). `noise` adds that many uniform-noise
-    images to the anomalies.
-    """
-    x = to_float(images)
-    if model.config.conditional:
-        if reference_class is None:
-            raise ValueError("a conditional model needs the reference class each image is tested against")
-        matrix = class_score_matrix(model, x, method, k, seed).numpy()
-        scores = scores_for_class(matrix, reference_class, relative)
-        noise_scores = None
-        if noise:
-            noise_x = noise_images(noise, model.config.image_shape, seed)
-            noise_scores = scores_for_class(
-                class_score_matrix(model, noise_x, method, k, seed).numpy(), reference_class, relative
-            )
-        description = f"normal: class {reference_class}; every image tested as a {reference_class}"
-        description += " (relative to its best other class)" if relative else ""
-    else:
-        scores = anomaly_scores(model, x, None, method, k=k, seed=seed).numpy()
-        noise_scores = (
-            anomaly_scores(
-                model, noise_images(noise, model.config.image_shape, seed), None, method, k=k, seed=seed
-            ).numpy()
-            if noise
-            else None
-        )
-        description = f"normal classes {normal_classes}"
-    return split_protocol(scores, labels.numpy(), normal_classes, noise_scores, description, seed)
+
+def is_flagged(score: np.ndarray | float, threshold: float) -> np.ndarray | bool:
+    """The threshold rule, everywhere: a score strictly above the threshold is an anomaly."""
+    return score > threshold
 
 
 def quantile_threshold(calibration_scores: np.ndarray, q: float) -> float:
@@ -261,7 +279,7 @@ class Operating:
 
 def operating_point(scored: ScoredSet, threshold: float) -> Operating:
     """Predictions, confusion matrix and classification report at one threshold."""
-    predicted = scored.scores > threshold
+    predicted = is_flagged(scored.scores, threshold)
     truth = scored.is_anomaly
     confusion = confusion_matrix(truth, predicted, labels=[False, True])
     report = classification_report(
