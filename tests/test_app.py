@@ -331,3 +331,18 @@ def test_explorer_survives_switching_to_a_model_with_a_smaller_test_set():
     at.sidebar.file_uploader[0].upload("digits.pt", checkpoint_bytes(digits_model, {"dataset": "digits"})).run()
     assert not at.exception, at.exception
     assert at.session_state["explore_index"] == 358  # the last of the 359 digits test images
+
+
+def test_the_pages_that_need_the_test_set_work_with_no_data_folder(monkeypatch, tmp_path):
+    """A fresh machine, no network, no VAE_DATA_DIR: the shipped MNIST test set is enough."""
+    from ui.data import cached_dataset
+
+    monkeypatch.setenv("VAE_DATA_DIR", str(tmp_path / "empty"))
+    cached_dataset.clear()  # the test set may already be cached from the shared data folder
+    try:
+        at = start()
+        for page in ("explore", "generate", "anomaly"):
+            at.switch_page(f"app_pages/{page}.py").run()
+            assert not at.exception and not at.error, (page, at.error)
+    finally:
+        cached_dataset.clear()

@@ -1,3 +1,4 @@
+import gzip
 import struct
 from pathlib import Path
 
@@ -5,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from tests.conftest import needs_mnist
+from tests.conftest import HAS_MNIST, MNIST_ROOT, needs_mnist
 from vae.data import DatasetNotFoundError, filter_classes, load_dataset, resolve_data_root, to_float
 
 
@@ -53,10 +54,34 @@ def test_mnist_reads_as_torchvision_reads_it(mnist_root):
 def test_a_broken_idx_file_gives_the_missing_files_error(tmp_path):
     raw = tmp_path / "MNIST" / "raw"
     write_idx(raw)
-    images = raw / "t10k-images-idx3-ubyte"
+    images = raw / "train-images-idx3-ubyte"
     images.write_bytes(images.read_bytes()[:-1])  # one byte short: not read directly, and torchvision refuses it
-    with pytest.raises(DatasetNotFoundError, match="t10k-images-idx3-ubyte"):
-        load_dataset("mnist", train=False, root=tmp_path, download=False)
+    with pytest.raises(DatasetNotFoundError, match="train-images-idx3-ubyte"):
+        load_dataset("mnist", train=True, root=tmp_path, download=False)
+
+
+def test_the_mnist_test_set_ships_with_the_repository(tmp_path):
+    """No data folder, no network: the test set still loads (the pages need it), the training set does not."""
+    x, y = load_dataset("mnist", train=False, root=tmp_path / "empty", download=False)
+    assert x.shape == (10000, 1, 28, 28) and x.dtype == torch.uint8 and x.is_contiguous()
+    assert torch.bincount(y).tolist() == [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
+    if HAS_MNIST:  # byte for byte the original files
+        reference = load_dataset("mnist", train=False, root=MNIST_ROOT, download=False)
+        assert torch.equal(x, reference[0]) and torch.equal(y, reference[1])
+    with pytest.raises(DatasetNotFoundError):
+        load_dataset("mnist", train=True, root=tmp_path / "empty", download=False)
+
+
+def test_gzipped_idx_files_are_read_without_torchvision(tmp_path):
+    raw = tmp_path / "MNIST" / "raw"
+    write_idx(raw)
+    expected = load_dataset("mnist", train=True, root=tmp_path, download=False)
+    for path in raw.iterdir():
+        path.with_name(path.name + ".gz").write_bytes(gzip.compress(path.read_bytes()))
+        path.unlink()
+    x, y = load_dataset("mnist", train=True, root=tmp_path, download=False)
+    assert torch.equal(x, expected[0]) and torch.equal(y, expected[1])
+    x[0, 0, 0, 0] = 7  # an ordinary, writable tensor
 
 
 def test_fashion_mnist_reads_idx_files(tmp_path):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import os
 import struct
 from collections.abc import Iterable
@@ -23,6 +24,8 @@ IMAGE_SHAPES = {"mnist": (1, 28, 28), "fashion-mnist": (1, 28, 28), "digits": (1
 _FOLDERS = {"mnist": "MNIST", "fashion-mnist": "FashionMNIST"}
 _IDX_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
 _DIGITS_TEST_FRACTION = 0.2
+# The MNIST test set ships with the repository (datasets/README.md): the app's pages work offline.
+SHIPPED_DATA = Path(__file__).resolve().parents[1] / "datasets"
 
 
 class DatasetNotFoundError(FileNotFoundError):
@@ -39,10 +42,10 @@ def load_dataset(
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Load a whole split into memory → (images uint8 [N, C, H, W], labels int64 [N]).
 
-    `mnist` and `fashion-mnist` are the IDX files in `<root>/MNIST/raw` and `<root>/FashionMNIST/raw`,
-    read directly when they are there; otherwise torchvision takes over (it extracts `.gz` files, and
-    downloads them if `download` is set). `digits` is scikit-learn's bundled 8×8 set, split 80/20
-    with a fixed seed, and needs no files at all.
+    `mnist` and `fashion-mnist` are the IDX files (or their `.gz`) in `<root>/MNIST/raw` and
+    `<root>/FashionMNIST/raw`, read directly; the MNIST test set also ships with the repository
+    (`datasets/`); otherwise torchvision downloads them if `download` is set. `digits` is scikit-learn's
+    bundled 8×8 set, split 80/20 with a fixed seed, and needs no files at all.
     """
     if name == "digits":
         return _load_digits(train)
@@ -50,6 +53,8 @@ def load_dataset(
         raise ValueError(f"unknown dataset {name!r}; choose one of {', '.join(DATASETS)}")
     data_root = resolve_data_root(root)
     split = _read_idx_split(data_root / _FOLDERS[name] / "raw", "train" if train else "t10k")
+    if split is None and not train:
+        split = _read_idx_split(SHIPPED_DATA / _FOLDERS[name] / "raw", "t10k")
     if split is not None:
         return split
     # Only to extract or download: importing torchvision costs ~160 MB of resident memory in the app's server.
@@ -66,11 +71,16 @@ def load_dataset(
 
 
 def _read_idx(path: Path, magic: int, dims: int) -> np.ndarray | None:
-    """The uint8 array in one IDX file (big-endian header: magic number, then `dims` sizes); None if it isn't one."""
+    """The uint8 array in one IDX file, or in its `.gz` beside it (big-endian header: magic number, then `dims`
+    sizes); None if neither is one."""
     try:
         data = np.fromfile(path, dtype=np.uint8)
     except OSError:
-        return None
+        try:
+            with gzip.open(path.with_name(path.name + ".gz")) as file:
+                data = np.frombuffer(bytearray(file.read()), dtype=np.uint8)  # writable, as torch wants
+        except (OSError, EOFError):
+            return None
     header = 4 * (dims + 1)
     if len(data) < header or struct.unpack(">I", data[:4].tobytes()) != (magic,):
         return None
@@ -81,7 +91,7 @@ def _read_idx(path: Path, magic: int, dims: int) -> np.ndarray | None:
 
 
 def _read_idx_split(raw: Path, prefix: str) -> tuple[torch.Tensor, torch.Tensor] | None:
-    """One split from the uncompressed IDX files in `raw`, as torchvision reads them; None if they are not all there."""
+    """One split from the IDX files (or their .gz) in `raw`, as torchvision reads them; None if any is missing."""
     images = _read_idx(raw / f"{prefix}-images-idx3-ubyte", 0x803, 3)
     labels = _read_idx(raw / f"{prefix}-labels-idx1-ubyte", 0x801, 1)
     if images is None or labels is None or len(images) != len(labels):
