@@ -1,14 +1,11 @@
-"""Small Playwright helpers for Streamlit pages (the ones the benchmarks use too live in bench.browser)."""
+"""Playwright helpers only the tests use. The browser driver itself (server, Chromium, moving around the app,
+drawing) serves the benchmarks too: it has one home, `bench.browser`, and tests import it from there."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from playwright.sync_api import Page, expect
-
-from bench.browser import choose, go_to, open_page, wait_idle
-
-__all__ = ["assert_no_exception", "choose", "go_to", "open_page", "screenshot_whole_page", "set_number", "wait_idle"]
 
 
 def set_number(page: Page, label: str, value: float) -> None:

@@ -4,9 +4,9 @@ import re
 
 from playwright.sync_api import expect
 
-from bench.browser import SEVEN, draw_stroke
+from bench.browser import SEVEN, choose, draw_stroke, open_page, wait_idle
 from tests.conftest import needs_mnist
-from tests.e2e.helpers import assert_no_exception, choose, open_page, wait_idle
+from tests.e2e.helpers import assert_no_exception
 
 
 @needs_mnist

@@ -4,8 +4,9 @@ import re
 
 from playwright.sync_api import expect
 
+from bench.browser import choose, open_page, wait_idle
 from tests.conftest import needs_mnist
-from tests.e2e.helpers import assert_no_exception, choose, open_page, wait_idle
+from tests.e2e.helpers import assert_no_exception
 
 
 @needs_mnist

@@ -7,9 +7,9 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 
 from playwright.sync_api import Page, expect
 
-from bench.browser import SLOW_MS
+from bench.browser import SLOW_MS, choose, wait_idle
 from tests.conftest import needs_mnist
-from tests.e2e.helpers import assert_no_exception, choose, set_number, wait_idle
+from tests.e2e.helpers import assert_no_exception, set_number
 
 PROJECTOR = {"width": 1024, "height": 768}
 

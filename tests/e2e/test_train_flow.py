@@ -2,8 +2,9 @@
 
 from playwright.sync_api import expect
 
+from bench.browser import choose, go_to, open_page, wait_idle
 from tests.conftest import needs_mnist
-from tests.e2e.helpers import assert_no_exception, choose, go_to, open_page, set_number, wait_idle
+from tests.e2e.helpers import assert_no_exception, set_number
 
 
 def model_picker(page):
