@@ -346,3 +346,15 @@ def test_the_pages_that_need_the_test_set_work_with_no_data_folder(monkeypatch, 
             assert not at.exception and not at.error, (page, at.error)
     finally:
         cached_dataset.clear()
+
+
+def test_only_the_listed_checkpoints_are_shipped(tmp_path, monkeypatch):
+    """`python -m vae train --out checkpoints/my.pt` (the README's own example) does not make a shipped model."""
+    import ui.models
+
+    for name in ui.models.SHIPPED_MODELS:
+        (tmp_path / f"{name}.pt").symlink_to(REPO / "checkpoints" / f"{name}.pt")
+    (tmp_path / "my.pt").write_bytes(b"anything")
+    (tmp_path / "a_first.pt").write_bytes(b"anything")
+    monkeypatch.setattr(ui.models, "CHECKPOINT_DIR", tmp_path)
+    assert shipped_names() == ["mnist_z2", "mnist_cvae", "mnist_no9"]
