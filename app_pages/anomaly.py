@@ -222,7 +222,9 @@ def live_threshold(probe_score: float | None) -> None:
         f"normal images {op.false_positive_rate:.1%}. Anomalies caught: {op.true_positive_rate:.1%}."
     )
     st.plotly_chart(
-        score_histogram(scored.scores, scored.groups, threshold, probe_score, scored.description, score_unit(method)),
+        score_histogram(
+            scored.scores, scored.groups, threshold, probe_score, scored.description, score_unit(method), "your digit"
+        ),
         key="anomaly_histogram",
     )
     report_col, confusion_col = st.columns([3, 2])

@@ -1,4 +1,8 @@
-"""Plotly figure builders and image grids (no Streamlit: testable without a browser)."""
+"""Plotly figure builders and image grids (no Streamlit: testable without a browser).
+
+They belong to the library, not the app: a notebook user draws the same pictures of the same objects.
+The app's own wording (a title, "your digit") is passed in by the pages.
+"""
 
 from __future__ import annotations
 
@@ -213,6 +217,7 @@ def score_histogram(
     probe: float | None = None,
     title: str = "",
     unit: str = "nats",
+    probe_label: str = "this image",
 ) -> go.Figure:
     """Score distributions per group (normal / anomaly / noise), the threshold, and a probe score.
 
@@ -239,7 +244,7 @@ def score_histogram(
             )  # fmt: skip
     fig.add_vline(x=threshold, line={"color": "black", "dash": "dash"}, annotation_text="threshold")
     if probe is not None:
-        fig.add_vline(x=min(probe, high), line={"color": "#2ca02c", "width": 3}, annotation_text="your digit")
+        fig.add_vline(x=min(probe, high), line={"color": "#2ca02c", "width": 3}, annotation_text=probe_label)
     clipped = int(np.sum(scores > high))
     piled = f"; {clipped:,} scores above {high:.3g} shown at {high:.3g}" if clipped else ""
     fig.update_layout(
