@@ -11,7 +11,8 @@ A page declares its parameters, restores them before drawing its widgets, publis
     ... widgets with key=param.key and no value= (the default comes from the Param) ...
     links.publish(view)     # the URL follows the widgets
 
-`model` and `ws` (the workspace) belong to every page: the sidebar sets them with `set_app_params`.
+`model` and `ws` (the workspace) belong to every page: the sidebar `take`s them from an incoming
+link and writes them with `set_app_params`.
 """
 
 from __future__ import annotations
@@ -28,8 +29,9 @@ APP_PARAMS = ("model", "ws")  # every page's, set by the sidebar's model picker
 STREAMLIT_PARAMS = ("embed", "embed_options")  # Streamlit's own: left alone
 MAX_SHOWN = 40  # characters of an ignored value quoted back in a notice
 
-_WRITTEN = "links_written"  # the query parameters this session last wrote
-_INCOMING = "links_incoming"  # this run's URL parameters, when they came from outside (else {})
+_WRITTEN = "links_written"  # the query parameters this session wrote lately, newest last
+_RECENT_WRITES = 8  # a rerun request can carry an address that is a few of our writes old
+_INCOMING = "links_incoming"  # URL parameters from outside, until a page's `restore` has used them
 _APP_VALUES = "links_app_values"  # model and ws, as the sidebar last set them
 _NOTICES = "links_notices"  # this run's "parameter ignored" notices, shown by the page's `restore`
 _REMEMBERED = "links_remembered"  # page → its last published parameters: a page switch loses nothing
@@ -147,18 +149,23 @@ def read_incoming() -> dict[str, str]:
     """Called first in every full script run: the URL's parameters if they came from outside.
 
     "Outside" is anything this session did not write itself: a link opened, a reload, the address
-    bar, back/forward. Widgets follow such a URL; otherwise the widgets are the truth.
+    bar. Widgets follow such a URL until a page's `restore` has used it (a run can be interrupted
+    before). Otherwise the widgets are the truth: a rerun request can carry an address a few of our
+    own writes old (the browser had not caught up), and that must not undo what was just chosen.
     """
     now = st.query_params.to_dict()
-    incoming = now if now != st.session_state.get(_WRITTEN) else {}
-    st.session_state[_INCOMING] = incoming
+    if now not in st.session_state.get(_WRITTEN, []):
+        st.session_state[_INCOMING] = now
     st.session_state[_NOTICES] = []
-    return incoming
+    return st.session_state.setdefault(_INCOMING, {})
 
 
-def incoming(name: str) -> str | None:
-    """This run's outside value of one parameter (None when absent or when the URL is our own)."""
-    return st.session_state.get(_INCOMING, {}).get(name)
+def take(name: str) -> str | None:
+    """Use up one outside parameter: its value (None when absent, or when the URL is our own).
+
+    Session state keeps what it set even if the run is interrupted, so it is not applied twice.
+    """
+    return st.session_state.get(_INCOMING, {}).pop(name, None)
 
 
 def ignore(name: str, value: str, why: str) -> None:
@@ -191,6 +198,7 @@ def restore(params: Sequence[Param], page: str) -> None:
     known = {p.name for p in params} | set(APP_PARAMS) | set(STREAMLIT_PARAMS)
     for name in sorted(set(received) - known):
         ignore(name, received[name], "not a setting of this page")
+    st.session_state[_INCOMING] = {}  # used: from now on the widgets are the truth
     notices = st.session_state.get(_NOTICES, [])
     if notices:
         st.warning("Some of this link was ignored: " + "; ".join(notices) + ".", icon=":material/link_off:")
@@ -217,7 +225,8 @@ def _write(wanted: dict[str, str]) -> None:
     wanted = {**wanted, **kept}
     if st.query_params.to_dict() != wanted:
         st.query_params.from_dict(wanted)
-    st.session_state[_WRITTEN] = wanted
+    recent = [w for w in st.session_state.get(_WRITTEN, []) if w != wanted]
+    st.session_state[_WRITTEN] = [*recent, wanted][-_RECENT_WRITES:]
 
 
 def current_link(drop: Sequence[str] = ()) -> str:

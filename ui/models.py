@@ -137,7 +137,7 @@ def add_session_model(entry: ModelEntry, saved: bool = False) -> None:
 
 def _open_workspace_from_link() -> None:
     """A `ws=` in an incoming link: use that workspace, or say why not."""
-    wanted = links.incoming("ws")
+    wanted = links.take("ws")
     if wanted is None or wanted == workspace_id():
         return
     store = workspace_store()
@@ -242,7 +242,7 @@ def model_picker() -> ModelEntry:
     entries = all_entries()
     if _SELECT_NEXT in st.session_state:
         st.session_state[_PICKER] = st.session_state.pop(_SELECT_NEXT)
-    wanted = links.incoming("model")
+    wanted = links.take("model")
     if wanted is not None and wanted in entries:
         st.session_state[_PICKER] = wanted
     elif wanted is not None:

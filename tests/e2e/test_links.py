@@ -31,13 +31,17 @@ def model_options(page: Page) -> list[str]:
     return options
 
 
-def selectbox_value(page: Page, label: str) -> str:
-    return page.get_by_test_id("stSelectbox").filter(has_text=label).locator("input").input_value()
+def selectbox(page: Page, label: str):
+    return page.get_by_test_id("stSelectbox").filter(has_text=label).locator("input")
+
+
+def slider_thumb(page: Page, label: str):
+    """The value a slider shows on its thumb."""
+    return page.get_by_test_id("stSlider").filter(has_text=label).get_by_test_id("stSliderThumbValue")
 
 
 def slider_value(page: Page, label: str) -> str:
-    """The value a slider shows on its thumb."""
-    return page.get_by_test_id("stSlider").filter(has_text=label).get_by_test_id("stSliderThumbValue").inner_text()
+    return slider_thumb(page, label).inner_text()
 
 
 def press_on_slider(page: Page, label: str, key: str, times: int) -> None:
@@ -71,11 +75,13 @@ def test_generate_link_gives_the_same_controls_and_the_same_pictures(new_page, a
     assert query(link)["c"] == ["3"] and query(link)["seed"] == ["7"] and query(link)["model"] == ["mnist_cvae"]
 
     student = new_page()
-    open_url(student, link)
-    assert selectbox_value(student, "Class") == "3"
-    assert student.get_by_label("Seed", exact=True).input_value() == "7"
-    assert slider_value(student, "Temperature") == slider_value(teacher, "Temperature") == "0.70"
+    open_url(student, link)  # its first values can flash by before the run ends: expect() waits for them
+    expect(selectbox(student, "Class")).to_have_value("3")
+    expect(student.get_by_label("Seed", exact=True)).to_have_value("7")
+    expect(slider_thumb(student, "Temperature")).to_have_text(slider_value(teacher, "Temperature"))
+    assert slider_value(teacher, "Temperature") == "0.70"
     expect(picker(student)).to_have_value("mnist_cvae")
+    wait_idle(student)
     pictures = image_bytes(student)
     assert pictures and pictures == image_bytes(teacher)  # the same seed draws the same digits, byte for byte
     student.screenshot(path=screenshots / "link_generate_student.png", full_page=True)
@@ -96,8 +102,9 @@ def test_explorer_link_gives_the_same_digit_grid_and_interpolation(new_page, app
     student = new_page()
     open_url(student, teacher.url)
     for label, value in (("Test digit #", "123"), ("To test digit #", "4000"), ("From test digit #", "0")):
-        assert student.get_by_label(label, exact=True).input_value() == value, label
-    assert slider_value(student, "Grid size n") == "12"
+        expect(student.get_by_label(label, exact=True)).to_have_value(value)
+    expect(slider_thumb(student, "Grid size n")).to_have_text("12")
+    wait_idle(student)
     pictures = image_bytes(student)
     assert len(pictures) >= 5 and pictures == image_bytes(teacher)
 
@@ -107,14 +114,15 @@ def test_anomaly_link_gives_the_same_threshold_and_report(new_page, app_url, scr
     teacher = new_page()
     open_url(teacher, f"{app_url}/anomaly?model=mnist_no9&q=0.9")  # the link a class tripped on
     expect(picker(teacher)).to_have_value("mnist_no9")
-    assert slider_value(teacher, "Quantile q") == "0.900"
+    expect(slider_thumb(teacher, "Quantile q")).to_have_text("0.900")
     press_on_slider(teacher, "Quantile q", "ArrowRight", 5)
     expect(teacher).to_have_url(re.compile(r"q=0\.905"))
     caption = teacher.get_by_text("Threshold = ").inner_text()
 
     student = new_page()
     open_url(student, teacher.url)
-    assert slider_value(student, "Quantile q") == slider_value(teacher, "Quantile q") == "0.905"
+    expect(slider_thumb(student, "Quantile q")).to_have_text("0.905")
+    assert slider_value(teacher, "Quantile q") == "0.905"
     expect(student.get_by_text("Threshold = ")).to_have_text(caption)  # the same threshold, rates and counts
     student.screenshot(path=screenshots / "link_anomaly_student.png", full_page=True)
 
@@ -131,7 +139,7 @@ def test_train_link_carries_the_data_choices(new_page, app_url):
 
     student = new_page()
     open_url(student, teacher.url)
-    assert selectbox_value(student, "Dataset") == "digits"
+    expect(selectbox(student, "Dataset")).to_have_value("digits")
     expect(student.get_by_test_id("stMultiSelect").filter(has_text="Leave out classes")).to_contain_text("9")
 
 
@@ -139,7 +147,7 @@ def test_a_hostile_address_is_ignored_with_a_notice(page, app_url):
     open_url(page, f"{app_url}/anomaly?model=../../etc/passwd&q=NaN&c=99&ws=..%2F..&{'x' * 3000}=1")
     expect(page.get_by_text("Some of this link was ignored")).to_be_visible()
     expect(picker(page)).to_have_value("mnist_z2")
-    assert slider_value(page, "Quantile q") == "0.950"
+    expect(slider_thumb(page, "Quantile q")).to_have_text("0.950")
 
 
 def test_a_trained_model_survives_a_reload_and_travels_with_its_link(new_page, app_url, screenshots):
