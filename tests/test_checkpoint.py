@@ -94,3 +94,8 @@ def test_unknown_version_and_bad_config(model):
 def test_missing_file(tmp_path):
     with pytest.raises(CheckpointError, match="No checkpoint file"):
         load_checkpoint(tmp_path / "absent.pt")
+
+
+def test_a_saved_checkpoint_is_an_ordinary_readable_file(tmp_path):
+    save_checkpoint(tmp_path / "m.pt", VAE(VAEConfig(image_shape=(1, 8, 8), latent_dim=2, hidden=(16,))))
+    assert (tmp_path / "m.pt").stat().st_mode & 0o777 == 0o644  # not mkstemp's private 0600

@@ -1,60 +1,112 @@
+import os
+import signal
 import subprocess
 import sys
+import time
 
 import pytest
+import torch
 
-from tests.conftest import REPO, needs_mnist
-from vae.checkpoint import load_checkpoint
+from tests.conftest import REPO
+from vae import __main__ as vae_cli
+from vae import __version__
+from vae.checkpoint import load_checkpoint, save_checkpoint
+from vae.data import load_dataset
+from vae.models import VAE, VAEConfig
+from vae.training import TrainSettings, train
+
+TRAIN_DIGITS = ["train", "--dataset", "digits", "--hidden", "32", "--eval-k", "5", "--device", "cpu"]
 
 
-def cli(*args):
-    return subprocess.run([sys.executable, "-m", "vae", *args], capture_output=True, text=True, cwd=REPO, timeout=300)
+def cli(*args, env: dict[str, str] | None = None):
+    environment = {**os.environ, **(env or {})}
+    return subprocess.run(
+        [sys.executable, "-m", "vae", *args], capture_output=True, text=True, cwd=REPO, timeout=300, env=environment
+    )
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return load_dataset("digits", train=True), load_dataset("digits", train=False)
+
+
+@pytest.fixture
+def earlier_checkpoint(tmp_path):
+    """A good checkpoint already at the path a run will write to."""
+    out = tmp_path / "run.pt"
+    save_checkpoint(out, VAE(VAEConfig(image_shape=(1, 8, 8), hidden=(8,)), seed=1), {"name": "earlier"})
+    return out
+
+
+def same_weights(a: dict, b: dict) -> bool:
+    return a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
 
 
 def test_train_then_eval_on_digits(tmp_path):
     out = tmp_path / "digits_z2.pt"
-    result = cli(
-        "train",
-        "--dataset",
-        "digits",
-        "--hidden",
-        "32",
-        "--epochs",
-        "3",
-        "--eval-k",
-        "5",
-        "--exclude-classes",
-        "9",
-        "--out",
-        str(out),
-    )
+    result = cli(*TRAIN_DIGITS, "--epochs", "3", "--exclude-classes", "9", "--out", str(out))
     assert result.returncode == 0, result.stderr
-    assert "epoch 3/3" in result.stderr and "test -ELBO" in result.stdout
+    assert "epoch 3/3  train" in result.stderr and "test -ELBO" in result.stdout
     _, meta = load_checkpoint(out)
     assert meta["classes"] == list(range(9)) and meta["epochs"] == 3 and len(meta["history"]) == 3
+    assert meta["status"] == "finished" and meta["device"] == "cpu"
     assert meta["command"].startswith("python -m vae train --dataset digits")
     card = out.with_suffix(".md").read_text()
     assert meta["command"] in card and f"{meta['metrics']['test_neg_elbo']:.2f}" in card
+    assert "Status: finished. Training finished: all 3 epochs ran." in card and ", cpu), " in card
 
-    evaluated = cli("eval", str(out), "--k", "5")
+    evaluated = cli("eval", str(out), "--k", "5", "--device", "cpu")
     assert evaluated.returncode == 0, evaluated.stderr
     assert "classes [0, 1, 2, 3, 4, 5, 6, 7, 8]" in evaluated.stdout and "log p(x) >=" in evaluated.stdout
+
+
+def test_version():
+    result = cli("--version")
+    assert result.returncode == 0 and result.stdout == f"vae-lab {__version__}\n"
 
 
 @pytest.mark.parametrize(
     "args, message",
     [
-        (["train", "--epochs", "0", "--out", "x.pt"], "must be a positive integer"),
-        (["train", "--lr", "abc", "--out", "x.pt"], "invalid _positive_float value"),
-        (["train", "--dataset", "cifar", "--out", "x.pt"], "invalid choice"),
-        (["train", "--exclude-classes", "12", "--out", "x.pt"], "classes are 0..9"),
-        (["train", "--dataset", "digits"], "--out"),
-        (["frobnicate"], "invalid choice"),
+        (["train", "--epochs", "abc"], "argument --epochs: must be a whole number of at least 1, got 'abc'"),
+        (["train", "--epochs", "0"], "argument --epochs: must be a whole number of at least 1, got '0'"),
+        (["train", "--lr", "abc"], "argument --lr: must be a positive number, got 'abc'"),
+        (["train", "--lr", "nan"], "argument --lr: must be a positive number, got 'nan'"),
+        (["train", "--beta", "-1"], "argument --beta: must be zero or a positive number, got '-1'"),
+        (["train", "--seed", "1.5"], "argument --seed: must be a whole number from 0 to 2**63 - 1, got '1.5'"),
+        (["train", "--exclude-classes", "12"], "argument --exclude-classes: must be a class from 0 to 9, got '12'"),
+        (["train", "--exclude-classes", *"0123456789"], "excludes every class, which leaves nothing to train on"),
+        (["train", "--device", "tpu"], "argument --device: unknown device 'tpu'; choose one of auto, cpu, cuda, mps"),
+        (["train", "--dataset", "cifar"], "argument --dataset: invalid choice: 'cifar'"),
+        (["eval", "m.pt", "--k", "many"], "argument --k: must be a whole number of at least 1, got 'many'"),
     ],
 )
-def test_bad_arguments_are_argparse_errors(args, message):
-    result = cli(*args)
-    assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr
+def test_usage_errors_say_in_words_what_was_expected(args, message, capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # were a check missing, the run would write there
+    with pytest.raises(SystemExit) as exit_:
+        vae_cli.main([*args, "--out", "x.pt"] if args[0] == "train" else args)
+    assert exit_.value.code == 2 and message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["train", "--dataset", "digits", "--out", "x.txt"], "argument --out: must end in .pt, got 'x.txt'"),
+        (["train", "--dataset", "digits"], "the following arguments are required: --out"),
+        (["frobnicate"], "invalid choice: 'frobnicate'"),
+    ],
+)
+def test_other_usage_errors(args, message, capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # were a check missing, the run would write there
+    with pytest.raises(SystemExit) as exit_:
+        vae_cli.main(args)
+    assert exit_.value.code == 2 and message in capsys.readouterr().err
+
+
+def test_cuda_on_a_machine_without_it_is_a_usage_error(tmp_path):
+    result = cli(*TRAIN_DIGITS, "--device", "cuda", "--out", str(tmp_path / "x.pt"), env={"CUDA_VISIBLE_DEVICES": ""})
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "argument --device: CUDA was asked for, but torch finds no CUDA GPU on this machine" in result.stderr
 
 
 def test_help_everywhere():
@@ -63,29 +115,150 @@ def test_help_everywhere():
         assert result.returncode == 0 and "usage:" in result.stdout
 
 
-def test_missing_data_is_a_clear_message(tmp_path):
-    result = cli(
-        "train", "--dataset", "mnist", "--data-dir", str(tmp_path), "--no-download", "--out", str(tmp_path / "m.pt")
-    )
-    assert result.returncode == 2 and "was not found in" in result.stderr and "Traceback" not in result.stderr
+def test_missing_data_is_one_clear_line(tmp_path, capsys):
+    args = ["--dataset", "mnist", "--data-dir", str(tmp_path), "--no-download", "--out", str(tmp_path / "m.pt")]
+    assert vae_cli.main(["train", *args]) == 1
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: The mnist dataset was not found in")
 
 
-def test_eval_of_a_bad_file(tmp_path):
+def test_eval_of_a_bad_file_is_one_clear_line(tmp_path, capsys):
     bad = tmp_path / "bad.pt"
     bad.write_bytes(b"not a checkpoint")
-    result = cli("eval", str(bad))
-    assert result.returncode == 2 and "not a readable PyTorch checkpoint" in result.stderr
+    assert vae_cli.main(["eval", str(bad)]) == 1
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: This is not a readable PyTorch checkpoint")
 
 
-@needs_mnist
-def test_every_excluded_class_is_refused(mnist_root, tmp_path):
-    result = cli(
-        "train",
-        "--exclude-classes",
-        *map(str, range(10)),
-        "--data-dir",
-        str(mnist_root),
-        "--out",
-        str(tmp_path / "m.pt"),
+def _default_ctrl_c() -> None:
+    """A child started with Ctrl-C ignored (as background jobs are) would ignore it too: give it the default."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="sends SIGINT")
+def test_ctrl_c_saves_the_last_completed_epoch(earlier_checkpoint, tmp_path, digits):
+    out = earlier_checkpoint
+    process = subprocess.Popen(
+        [sys.executable, "-m", "vae", *TRAIN_DIGITS, "--epochs", "100", "--batch-size", "16", "--out", str(out)],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "OMP_NUM_THREADS": "1"},  # one thread, like this process: the weights can be compared
+        preexec_fn=_default_ctrl_c,
     )
-    assert result.returncode == 2 and "no images left" in result.stderr
+    seen = []
+    for line in process.stderr:
+        seen.append(line)
+        if line.startswith("epoch 2/100 "):
+            time.sleep(0.2)  # into a later epoch's 90 steps, where the weights are not yet an epoch's
+            process.send_signal(signal.SIGINT)
+            break
+    _, rest = process.communicate(timeout=120)
+    stderr = "".join(seen) + rest
+    completed = sum(line.startswith("epoch ") for line in stderr.splitlines())
+    assert process.returncode == 130, stderr
+    assert f"saved the model from epoch {completed} to {out} and its model card" in stderr
+    model, meta = load_checkpoint(out)
+    assert meta["status"] == "interrupted" and meta["epochs"] == completed >= 2
+    assert [h["epoch"] for h in meta["history"]] == list(range(1, completed + 1))
+    card = out.with_suffix(".md").read_text()
+    assert f"**Training was interrupted** (Ctrl-C) after epoch {completed} of 100" in card
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run.md", "run.pt"]  # no temporary file left behind
+
+    # The same run repeated here, stopped at the end of that epoch, has exactly the saved weights.
+    (x, y), _ = digits
+    repeated = VAE(model.config, seed=0)
+    for event in train(repeated, x, y, TrainSettings(epochs=100, batch_size=16, seed=0)):
+        if event.kind == "epoch" and event.epoch == completed:
+            break
+    assert same_weights(model.state_dict(), repeated.state_dict())
+
+
+def interrupted_at_step(step: int):
+    """vae_cli's `train`, with a Ctrl-C during that step of epoch 1."""
+    real_train = vae_cli.train
+
+    def train_then_ctrl_c(*args, **kwargs):
+        for event in real_train(*args, **kwargs):
+            if event.step == step:
+                raise KeyboardInterrupt
+            yield event
+
+    return train_then_ctrl_c
+
+
+def test_ctrl_c_before_the_first_epoch_saves_nothing(earlier_checkpoint, monkeypatch, capsys):
+    out = earlier_checkpoint
+    before = out.read_bytes()
+    monkeypatch.setattr(vae_cli, "train", interrupted_at_step(3))
+    assert vae_cli.main([*TRAIN_DIGITS, "--epochs", "2", "--out", str(out)]) == 130
+    assert f"no epoch finished, so nothing was saved to {out}" in capsys.readouterr().err
+    assert out.read_bytes() == before and not out.with_suffix(".md").exists()
+
+
+def test_ctrl_c_while_a_checkpoint_is_written_keeps_the_earlier_file(earlier_checkpoint, monkeypatch, capsys):
+    """A Ctrl-C in the middle of each write (a second one in the final save too): the earlier file stays whole."""
+    out = earlier_checkpoint
+
+    def half_written(payload, file):
+        file.write(b"the first half of a checkpoint")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(torch, "save", half_written)
+    assert vae_cli.main([*TRAIN_DIGITS, "--epochs", "3", "--save-every", "1", "--out", str(out)]) == 130
+    assert load_checkpoint(out)[1] == {"name": "earlier"}
+    assert [p.name for p in out.parent.iterdir()] == ["run.pt"]  # no temporary file left behind
+
+
+def test_save_every_writes_the_run_so_far(tmp_path, monkeypatch):
+    out = tmp_path / "run.pt"
+    real_save = vae_cli.save_with_card
+    written = []
+
+    def save_and_read_back(path, model, meta):
+        card = real_save(path, model, meta)
+        _, saved = load_checkpoint(path)
+        written.append((saved["status"], saved["epochs"], f"Status: {saved['status']}." in card.read_text()))
+        return card
+
+    monkeypatch.setattr(vae_cli, "save_with_card", save_and_read_back)
+    assert vae_cli.main([*TRAIN_DIGITS, "--epochs", "6", "--save-every", "2", "--quiet", "--out", str(out)]) == 0
+    assert written == [("running", 2, True), ("running", 4, True), ("finished", 6, True)]
+
+
+def test_divergence_in_the_first_epoch_saves_nothing(earlier_checkpoint):
+    out = earlier_checkpoint
+    before = out.read_bytes()
+    result = cli(*TRAIN_DIGITS, "--lr", "1e6", "--epochs", "3", "--out", str(out))
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "error: training diverged: the loss became nan at epoch 1" in result.stderr
+    assert f"no epoch finished, so nothing was saved to {out}" in result.stderr
+    assert out.read_bytes() == before
+
+
+def test_divergence_after_some_epochs_saves_the_last_good_one(tmp_path, monkeypatch, capsys):
+    """NaN weights after epoch 2 make epoch 3's loss NaN, as a real divergence would."""
+    real_train = vae_cli.train
+    after_epoch_2 = {}
+
+    def train_that_diverges_in_epoch_3(model, *args, **kwargs):
+        for event in real_train(model, *args, **kwargs):
+            yield event
+            if event.kind == "epoch" and event.epoch == 2:
+                after_epoch_2.update({k: v.clone() for k, v in model.state_dict().items()})
+                with torch.no_grad():
+                    model.to_mu.weight.fill_(float("nan"))
+
+    monkeypatch.setattr(vae_cli, "train", train_that_diverges_in_epoch_3)
+    out = tmp_path / "run.pt"
+    assert vae_cli.main([*TRAIN_DIGITS, "--epochs", "5", "--out", str(out)]) == 1
+    stderr = capsys.readouterr().err
+    assert "error: training diverged: the loss became nan at epoch 3" in stderr
+    assert f"saved the model from epoch 2 to {out}" in stderr
+    model, meta = load_checkpoint(out)
+    assert meta["status"] == "diverged" and meta["epochs"] == 2
+    assert meta["metrics"]["test_neg_elbo"] == round(meta["history"][-1]["test_total"], 3)
+    assert same_weights(model.state_dict(), after_epoch_2)
+    card = out.with_suffix(".md").read_text()
+    assert "**Training diverged** in epoch 3 of 5" in card and "not measured: training did not finish" in card

@@ -1,9 +1,12 @@
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 import torch
 
 from vae.data import load_dataset
 from vae.models import VAE, VAEConfig
-from vae.training import TrainingDiverged, TrainSettings, evaluate, train
+from vae.training import TrainingDiverged, TrainSettings, evaluate, pick_device, train
 
 
 @pytest.fixture(scope="module")
@@ -11,9 +14,12 @@ def digits():
     return load_dataset("digits", train=True), load_dataset("digits", train=False)
 
 
-def small_vae(**kw) -> VAE:
-    torch.manual_seed(0)
-    return VAE(VAEConfig(image_shape=(1, 8, 8), latent_dim=2, hidden=(64,), **kw))
+def small_vae(seed: int = 0, **kw) -> VAE:
+    return VAE(VAEConfig(image_shape=(1, 8, 8), latent_dim=2, hidden=(64,), **kw), seed=seed)
+
+
+def same_weights(a: VAE, b: VAE) -> bool:
+    return all(torch.equal(wa, wb) for wa, wb in zip(a.state_dict().values(), b.state_dict().values(), strict=True))
 
 
 def run(model, digits, **settings):
@@ -48,8 +54,40 @@ def test_same_seed_same_weights(digits):
     a, b = small_vae(), small_vae()
     run(a, digits, epochs=1, seed=3)
     run(b, digits, epochs=1, seed=3)
-    for wa, wb in zip(a.state_dict().values(), b.state_dict().values(), strict=True):
-        assert torch.equal(wa, wb)
+    assert same_weights(a, b)
+
+
+@pytest.mark.parametrize("kw", [{}, {"num_classes": 10}, {"arch": "conv", "conv_channels": (8, 16)}])
+def test_seeded_initialisation_is_pytorchs_own_without_the_global_rng(kw):
+    torch.manual_seed(7)
+    default = small_vae(seed=None, **kw)  # PyTorch's initialisation, from the global RNG
+    torch.manual_seed(8)
+    assert same_weights(small_vae(seed=7, **kw), default)
+    assert not same_weights(small_vae(seed=8, **kw), default)
+
+
+def test_training_neither_reads_nor_reseeds_the_global_rng(digits):
+    torch.manual_seed(123)
+    state = torch.get_rng_state()
+    run(small_vae(), digits, epochs=1, batch_size=256, seed=4)
+    assert torch.equal(torch.get_rng_state(), state)
+
+
+def test_trainings_in_parallel_threads_repeat_exactly(digits):
+    """Threads share torch's global RNG: only the seeded generators make runs at the same time repeatable."""
+    seeds = [5, 5, 6]
+    all_started = threading.Barrier(len(seeds))
+
+    def train_one(seed: int) -> VAE:
+        all_started.wait()
+        model = small_vae(seed=seed)
+        run(model, digits, epochs=2, batch_size=64, seed=seed)
+        return model
+
+    with ThreadPoolExecutor(len(seeds)) as pool:
+        first, second, other = pool.map(train_one, seeds)
+    assert same_weights(first, second)
+    assert not same_weights(first, other)
 
 
 def test_stopping_midway_leaves_a_usable_model(digits):
@@ -62,19 +100,31 @@ def test_stopping_midway_leaves_a_usable_model(digits):
     assert torch.isfinite(model.sample(3)).all()
 
 
-def test_divergence_is_reported_and_last_good_weights_kept(digits):
+def test_divergence_in_the_first_epoch_restores_the_initial_weights(digits):
     model = small_vae()
+    initial = {k: v.clone() for k, v in model.state_dict().items()}
     (x, y), _ = digits
     events = []
-    with pytest.raises(TrainingDiverged, match="smaller learning rate"):
+    with pytest.raises(TrainingDiverged, match=r"restored to its initial weights\. Try a smaller learning rate"):
         for event in train(model, x, y, TrainSettings(epochs=3, lr=1e9)):
             events.append(event)
-            if event.kind == "epoch":
-                snapshot = {k: v.clone() for k, v in model.state_dict().items()}
-    assert all(torch.isfinite(v).all() for v in model.state_dict().values())
-    if any(e.kind == "epoch" for e in events):  # restored to the last completed epoch
-        for k, v in model.state_dict().items():
-            assert torch.equal(v, snapshot[k])
+    assert events and all(e.kind == "step" for e in events)
+    for k, v in model.state_dict().items():
+        assert torch.equal(v, initial[k])
+
+
+def test_divergence_after_some_epochs_restores_the_last_completed_one(digits):
+    """NaN weights after epoch 2 make epoch 3's loss NaN, as a real divergence would."""
+    model = small_vae()
+    (x, y), (xt, yt) = digits
+    with pytest.raises(TrainingDiverged, match="at epoch 3, step 1; the model was restored to the end of epoch 2"):
+        for event in train(model, x, y, TrainSettings(epochs=4, batch_size=256), xt, yt):
+            if event.kind == "epoch" and event.epoch == 2:
+                after_epoch_2 = {k: v.clone() for k, v in model.state_dict().items()}
+                with torch.no_grad():
+                    model.to_mu.weight.fill_(float("nan"))
+    for k, v in model.state_dict().items():
+        assert torch.equal(v, after_epoch_2[k])
 
 
 def test_kl_warmup_ramps_the_weight(digits):
@@ -100,3 +150,22 @@ def test_bad_inputs_are_refused(digits):
     for bad in (dict(epochs=0), dict(batch_size=0), dict(lr=0.0), dict(lr=float("nan"))):
         with pytest.raises(ValueError):
             TrainSettings(**bad)
+
+
+@pytest.mark.parametrize("cuda, mps, expected", [(True, True, "cuda"), (False, True, "mps"), (False, False, "cpu")])
+def test_auto_picks_cuda_then_mps_then_the_cpu(monkeypatch, cuda, mps, expected):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: cuda)
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: mps)
+    assert pick_device() == torch.device(expected)
+
+
+def test_a_device_this_machine_lacks_is_refused_in_words(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: False)
+    with pytest.raises(ValueError, match="CUDA was asked for, but torch finds no CUDA GPU"):
+        pick_device("cuda")
+    with pytest.raises(ValueError, match="MPS was asked for"):
+        pick_device("mps")
+    with pytest.raises(ValueError, match="unknown device 'tpu'; choose one of auto, cpu, cuda, mps"):
+        pick_device("tpu")
+    assert pick_device("cpu") == torch.device("cpu")

@@ -36,7 +36,7 @@ from vae.data import CLASS_NAMES, filter_classes, to_float
 from vae.latent import encode_dataset
 from vae.models import VAE, VAEConfig
 from vae.plots import image_grid, latent_scatter, loss_curves, runs_curves
-from vae.training import TrainingDiverged, TrainSettings, train
+from vae.training import TrainingDiverged, TrainSettings, epoch_metrics, train
 
 RUN_KEY = "training_run"
 HELD_OUT = 2000  # test images evaluated after every epoch (kept small so epochs stay quick)
@@ -102,13 +102,9 @@ class TrainingRun:
             train_images=self.train_images,
             settings=request.settings.to_dict(),
             history=self.history,
-            metrics={
-                "test_neg_elbo": last["test_total"],
-                "test_recon": last["test_recon"],
-                "test_kl": last["test_kl"],
-                "test_images": self.held_out_images,
-            },
+            metrics=epoch_metrics(last, self.held_out_images),
             status=self.status,
+            device=str(model.device),
         )
         # ids key caches shared by all sessions, so they must be unique across sessions, not just here
         return ModelEntry(f"trained-{self.run_id}", self.name, "trained", model, meta)
@@ -147,8 +143,7 @@ def run_training(request: TrainingRequest) -> None:
         return
     try:
         images, labels, test_images, test_labels = prepare_data(request)
-        torch.manual_seed(request.settings.seed)
-        model = VAE(request.config)
+        model = VAE(request.config, seed=request.settings.seed)  # the global RNG is shared by every session
         cfg = request.config
         number = len(session_models()) + 1
         name = f"{request.dataset}-z{cfg.latent_dim}-{cfg.arch}{'-cvae' if cfg.conditional else ''}-{number}"

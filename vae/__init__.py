@@ -45,6 +45,7 @@ __all__ = [
     "load_dataset",
     "manifold",
     "pca_2d",
+    "pick_device",
     "sample_grid",
     "samples_like",
     "save_checkpoint",
@@ -57,7 +58,7 @@ __all__ = [
 # `import vae.data` in the app, or `from vae import VAE`, does not also load scikit-learn's metrics and Plotly.
 _SUBMODULES = {
     "models": ("VAE", "VAEConfig"),
-    "training": ("train", "TrainSettings", "TrainingDiverged", "evaluate", "evaluation_metrics"),
+    "training": ("train", "TrainSettings", "TrainingDiverged", "evaluate", "evaluation_metrics", "pick_device"),
     "data": ("DATASETS", "DatasetNotFoundError", "load_dataset", "filter_classes", "to_float"),
     "checkpoint": ("save_checkpoint", "load_checkpoint", "CheckpointError"),
     "losses": ("elbo_terms", "importance_sampled_log_likelihood"),
@@ -79,7 +80,7 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; at run time the names load
     from vae.models import VAE, VAEConfig
     from vae.plots import image_grid
     from vae.preprocess import drawing_to_mnist
-    from vae.training import TrainingDiverged, TrainSettings, evaluate, evaluation_metrics, train
+    from vae.training import TrainingDiverged, TrainSettings, evaluate, evaluation_metrics, pick_device, train
 
 
 def __getattr__(name: str):

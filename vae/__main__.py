@@ -1,52 +1,83 @@
-"""Command line: `python -m vae train ...` and `python -m vae eval CHECKPOINT`."""
+"""Command line: `python -m vae train ...` and `python -m vae eval CHECKPOINT`.
+
+Exit status: 0 done; 1 a failure at run time (missing data, an unreadable checkpoint, a training that
+diverged); 2 a usage error; 130 interrupted by Ctrl-C (a training keeps its last completed epoch).
+"""
 
 from __future__ import annotations
 
 import argparse
+import copy
+import math
 import shlex
 import sys
-import time
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
+from typing import TypeVar
 
 import torch
+from tqdm import tqdm
 
-from vae.checkpoint import CheckpointError, load_checkpoint, save_checkpoint, training_meta
+from vae import __version__
+from vae.checkpoint import CheckpointError, load_checkpoint, save_checkpoint, training_meta, write_atomically
 from vae.data import DATA_DIR_ENV, DATASETS, DatasetNotFoundError, filter_classes, load_dataset
 from vae.models import VAE, VAEConfig
-from vae.training import TrainingDiverged, TrainSettings, evaluation_metrics, train
+from vae.training import (
+    DEVICES,
+    Progress,
+    TrainingDiverged,
+    TrainSettings,
+    epoch_metrics,
+    evaluation_metrics,
+    pick_device,
+    train,
+)
+
+INTERRUPTED = 130  # what shells report for a program ended by Ctrl-C (128 + SIGINT)
+T = TypeVar("T")
 
 
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
-    return value
+def _argument(convert: Callable[[str], T], accept: Callable[[T], bool], expected: str) -> Callable[[str], T]:
+    """An argparse `type` whose error says in words what was expected (not "invalid _f value")."""
+
+    def parse(text: str) -> T:
+        try:
+            value = convert(text)
+        except ValueError:
+            value = None
+        if value is None or not accept(value):
+            raise argparse.ArgumentTypeError(f"must be {expected}, got {text!r}")
+        return value
+
+    return parse
 
 
-def _positive_float(text: str) -> float:
-    value = float(text)
-    if not value > 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
-    return value
+_positive_int = _argument(int, lambda v: v >= 1, "a whole number of at least 1")
+_seed = _argument(int, lambda v: 0 <= v < 2**63, "a whole number from 0 to 2**63 - 1")
+_positive_float = _argument(float, lambda v: 0 < v < math.inf, "a positive number")
+_non_negative_float = _argument(float, lambda v: 0 <= v < math.inf, "zero or a positive number")
+_digit_class = _argument(int, lambda v: 0 <= v <= 9, "a class from 0 to 9")
 
 
-def _non_negative_float(text: str) -> float:
-    value = float(text)
-    if not value >= 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"must be zero or positive, got {text}")
-    return value
-
-
-def _digit_class(text: str) -> int:
-    value = int(text)
-    if not 0 <= value <= 9:
-        raise argparse.ArgumentTypeError(f"classes are 0..9, got {text}")
-    return value
+def _device(text: str) -> torch.device:
+    try:
+        return pick_device(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m vae", description="Train and evaluate VAEs.")
+    command = "vae-lab" if Path(sys.argv[0]).name == "vae-lab" else "python -m vae"  # as the user typed it
+    parser = argparse.ArgumentParser(prog=command, description="Train and evaluate VAEs.")
+    parser.add_argument("--version", action="version", version=f"vae-lab {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
+    device = {
+        "type": _device,
+        "default": "auto",
+        "metavar": "{" + ",".join(DEVICES) + "}",
+        "help": "auto (the default): CUDA if available, else MPS if available, else the CPU",
+    }
 
     t = commands.add_parser("train", help="train a VAE and save a checkpoint with its model card")
     t.add_argument("--dataset", choices=DATASETS, default="mnist")
@@ -61,16 +92,20 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--epochs", type=_positive_int, default=10)
     t.add_argument("--batch-size", type=_positive_int, default=128)
     t.add_argument("--lr", type=_positive_float, default=1e-3)
-    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--seed", type=_seed, default=0, help="initial weights, subset, batch order and noise")
     t.add_argument("--exclude-classes", type=_digit_class, nargs="+", default=[], help="leave classes out (novelty)")
     t.add_argument("--train-size", type=_positive_int, default=None, help="use a random subset of this size")
     t.add_argument("--eval-k", type=_positive_int, default=100, help="importance samples for the final log-likelihood")
     t.add_argument("--data-dir", default=None, help=f"data root (default: ${DATA_DIR_ENV}, else ./data)")
     t.add_argument("--no-download", action="store_true", help="never try to download missing data")
+    t.add_argument("--device", **device)
     t.add_argument(
         "--out", type=Path, required=True, help="checkpoint path (.pt); a .md model card is written beside it"
     )
-    t.add_argument("--quiet", action="store_true", help="no progress bar")
+    t.add_argument(
+        "--save-every", type=_positive_int, default=None, metavar="N", help="also save to --out every N epochs"
+    )
+    t.add_argument("--quiet", action="store_true", help="no progress on stderr")
 
     e = commands.add_parser("eval", help="print a checkpoint's test -ELBO and importance-sampled log-likelihood")
     e.add_argument("checkpoint", type=Path)
@@ -78,7 +113,21 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--limit", type=_positive_int, default=None, help="evaluate only the first N test images")
     e.add_argument("--data-dir", default=None, help=f"data root (default: ${DATA_DIR_ENV}, else ./data)")
     e.add_argument("--no-download", action="store_true", help="never try to download missing data")
+    e.add_argument("--device", **device)
     return parser
+
+
+def parse_arguments(argv: list[str]) -> argparse.Namespace:
+    """The parsed command line; a usage error exits with status 2 and a message in words."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command == "train":
+        if args.out.suffix != ".pt":
+            parser.error(f"argument --out: must end in .pt, got {str(args.out)!r}")
+        if set(args.exclude_classes) == set(range(10)):
+            parser.error("argument --exclude-classes: excludes every class, which leaves nothing to train on")
+    args.command_line = "python -m vae " + shlex.join(argv)
+    return args
 
 
 def load_split(
@@ -89,34 +138,37 @@ def load_split(
     return filter_classes(images, labels, exclude=exclude) if exclude else (images, labels)
 
 
-class ProgressBar:
-    """A line per epoch on stderr, plus a live bar redrawn every 0.2 s when stderr is a terminal."""
+class ProgressDisplay:
+    """Progress on stderr: a line per epoch, and a tqdm bar over all the steps while stderr is a terminal."""
 
     def __init__(self, enabled: bool) -> None:
         self.enabled = enabled
-        self.live = enabled and sys.stderr.isatty()
-        self.last_draw = 0.0
+        self.bar: tqdm | None = None
 
-    def update(self, event) -> None:
-        now = time.perf_counter()
-        if not self.enabled or (event.kind == "step" and (not self.live or now - self.last_draw < 0.2)):
+    def __enter__(self) -> ProgressDisplay:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+    def update(self, event: Progress) -> None:
+        if not self.enabled:
             return
-        self.last_draw = now
+        if self.bar is None:  # disable=None: no bar when stderr is a file or a pipe
+            total = event.epochs * event.steps_per_epoch
+            self.bar = tqdm(total=total, unit="step", file=sys.stderr, disable=None, leave=False, dynamic_ncols=True)
         if event.kind == "step":
-            done = event.fraction_done
-            eta = event.elapsed_s / done * (1 - done)
-            line = f"\repoch {event.epoch}/{event.epochs} [{'#' * int(done * 30):<30}] {done:4.0%}"
-            sys.stderr.write(f"{line} train {event.train.total:8.2f}  ETA {eta:5.0f}s".ljust(100))
+            self.bar.set_description_str(f"epoch {event.epoch}/{event.epochs}", refresh=False)
+            self.bar.set_postfix_str(f"train {event.train.total:.2f}", refresh=False)
+            self.bar.update()
         else:
             test = f"test {event.test.total:.2f} (recon {event.test.recon:.2f} + KL {event.test.kl:.2f})"
             summary = f"train {event.train.total:.2f}  {test if event.test else ''}  [{event.elapsed_s:.0f}s]"
-            sys.stderr.write(f"\repoch {event.epoch}/{event.epochs}  {summary}".ljust(100) + "\n")
-        sys.stderr.flush()
+            self.bar.write(f"epoch {event.epoch}/{event.epochs}  {summary}", file=sys.stderr)
 
 
 def command_train(args: argparse.Namespace) -> int:
-    if args.out.suffix != ".pt":
-        raise SystemExit("error: --out must end in .pt")
     images, labels = load_split(args, args.dataset, True, args.exclude_classes)
     test_images, test_labels = load_split(args, args.dataset, False, args.exclude_classes)
     if args.train_size is not None and args.train_size < len(images):
@@ -134,39 +186,66 @@ def command_train(args: argparse.Namespace) -> int:
         beta=args.beta,
     )
     settings = TrainSettings(args.epochs, args.batch_size, args.lr, args.seed, args.kl_warmup)
-    torch.manual_seed(args.seed)
-    model = VAE(config)
-    bar = ProgressBar(enabled=not args.quiet)
-    history = []
-    try:
-        for event in train(model, images, labels, settings, test_images, test_labels):
-            bar.update(event)
-            if event.kind == "epoch":
-                history.append(event.as_record())
-    except TrainingDiverged as err:
-        print(f"\nerror: training diverged: {err}", file=sys.stderr)
-        return 1
-    meta = training_meta(
+    model = VAE(config, seed=args.seed)
+    describe = partial(
+        training_meta,
         name=args.out.stem,
         dataset=args.dataset,
         classes=sorted(set(range(10)) - set(args.exclude_classes)),
         train_images=len(images),
         settings=settings.to_dict(),
-        history=history,
-        metrics=evaluation_metrics(model, test_images, test_labels, args.eval_k),
         command=args.command_line,
+        device=args.device.type,
     )
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    save_checkpoint(args.out, model, meta)
-    card = args.out.with_suffix(".md")
-    card.write_text(model_card(config, meta))
-    print(f"saved {args.out} and its model card {card}")
-    print(format_metrics(meta["metrics"]))
-    return 0
+    args.out.parent.mkdir(parents=True, exist_ok=True)  # fail before training, not after
+    weights, history = None, []  # the weights after the last completed epoch, and the history up to it
+    try:
+        with ProgressDisplay(enabled=not args.quiet) as progress:
+            for event in train(model, images, labels, settings, test_images, test_labels, args.device):
+                if event.kind == "step":
+                    progress.update(event)
+                    continue
+                # Kept before it is shown, in one statement: wherever a Ctrl-C lands, the save matches the output.
+                weights, history = copy.deepcopy(model.state_dict()), [*history, event.as_record()]
+                progress.update(event)
+                if args.save_every and event.epoch % args.save_every == 0 and event.epoch < settings.epochs:
+                    so_far = epoch_metrics(history[-1], len(test_images))
+                    save_with_card(args.out, model, describe(history=history, metrics=so_far, status="running"))
+        status, exit_code = "finished", 0
+        metrics = evaluation_metrics(model, test_images, test_labels, args.eval_k)
+    except KeyboardInterrupt:
+        status, exit_code = "interrupted", INTERRUPTED
+        print(f"interrupted after {len(history)} of {settings.epochs} epochs", file=sys.stderr)
+    except TrainingDiverged as err:
+        status, exit_code = "diverged", 1
+        print(f"error: training diverged: {err}", file=sys.stderr)
+
+    if status != "finished":
+        if weights is None:
+            print(f"no epoch finished, so nothing was saved to {args.out}", file=sys.stderr)
+            return exit_code
+        model.load_state_dict(weights)
+        metrics = epoch_metrics(history[-1], len(test_images))
+    card = save_with_card(args.out, model, describe(history=history, metrics=metrics, status=status))
+    if status == "finished":
+        print(f"saved {args.out} and its model card {card}")
+        print(format_metrics(metrics))
+    else:
+        print(f"saved the model from epoch {len(history)} to {args.out} and its model card {card}", file=sys.stderr)
+    return exit_code
+
+
+def save_with_card(out: Path, model: VAE, meta: dict) -> Path:
+    """Write the checkpoint and its model card beside it, each atomically; return the card's path."""
+    save_checkpoint(out, model, meta)
+    card = out.with_suffix(".md")
+    write_atomically(card, lambda file: file.write(model_card(model.config, meta).encode()))
+    return card
 
 
 def command_eval(args: argparse.Namespace) -> int:
     model, meta = load_checkpoint(args.checkpoint)
+    model.to(args.device)
     dataset = meta.get("dataset", "mnist")
     excluded = sorted(set(range(10)) - set(meta.get("classes", range(10))))
     images, labels = load_split(args, dataset, False, excluded)
@@ -191,6 +270,21 @@ def model_card(config: VAEConfig, meta: dict) -> str:
     m = meta["metrics"]
     kind = f"conditional on {config.num_classes} classes" if config.conditional else "unconditional"
     article_arch = "An MLP" if config.arch == "mlp" else "A convolutional"
+    done, planned = meta["epochs"], meta["settings"]["epochs"]
+    status = {
+        "finished": f"Training finished: all {planned} epochs ran.",
+        "running": f"Saved while training was still running: the weights after epoch {done} of {planned}.",
+        "interrupted": f"**Training was interrupted** (Ctrl-C) after epoch {done} of {planned}: "
+        f"these are the weights from the end of epoch {done}.",
+        "diverged": f"**Training diverged** in epoch {done + 1} of {planned}: "
+        f"these are the last good weights, from the end of epoch {done}.",
+    }[meta["status"]]
+    eval_command = f"python -m vae eval checkpoints/{meta['name']}.pt"
+    log_likelihood = (
+        f"| log p(x), importance sampled (K={m['log_likelihood_k']}) | {m['test_log_likelihood']:.2f} |"
+        if "test_log_likelihood" in m
+        else f"| log p(x), importance sampled | not measured: training did not finish (`{eval_command}`) |"
+    )
     rows = "\n".join(
         f"| {h['epoch']} | {h['train_total']:.2f} | {h.get('test_total', float('nan')):.2f} | "
         f"{h.get('test_recon', float('nan')):.2f} | {h.get('test_kl', float('nan')):.2f} | {h['elapsed_s']:.0f} |"
@@ -200,14 +294,16 @@ def model_card(config: VAEConfig, meta: dict) -> str:
 
 {article_arch} VAE, {kind}, latent dimension {config.latent_dim}, hidden {list(config.hidden)},
 {config.likelihood} likelihood, beta {config.beta:g}. Trained on {meta["dataset"]} classes {meta["classes"]}
-({meta["train_images"]} training images), {meta["epochs"]} epochs, seed {meta["seed"]}.
+({meta["train_images"]} training images), {done} epochs, seed {meta["seed"]}.
+
+Status: {meta["status"]}. {status}
 
 ## How it was made
 ```
 {meta["command"]}
 ```
 Training took {meta["training_time_s"]:.0f} s on the machine that made it
-(torch {meta["torch_version"]}, CPU), {meta["created"]}.
+(torch {meta["torch_version"]}, {meta["device"]}), {meta["created"]}.
 
 ## Test metrics ({m["test_images"]} held-out images of the same classes; nats per image)
 | metric | value |
@@ -215,9 +311,9 @@ Training took {meta["training_time_s"]:.0f} s on the machine that made it
 | −ELBO (reconstruction + KL) | {m["test_neg_elbo"]:.2f} |
 | reconstruction (−log p(x\\|z)) | {m["test_recon"]:.2f} |
 | KL(q(z\\|x) ‖ p(z)) | {m["test_kl"]:.2f} |
-| log p(x), importance sampled (K={m["log_likelihood_k"]}) | {m["test_log_likelihood"]:.2f} |
+{log_likelihood}
 
-Re-check with `python -m vae eval checkpoints/{meta["name"]}.pt`.
+Re-check with `{eval_command}`.
 
 ## Training history
 | epoch | train −ELBO | test −ELBO | test recon | test KL | elapsed s |
@@ -229,14 +325,16 @@ Data: MNIST (LeCun, Cortes, Burges; CC BY-SA 3.0) unless stated above.
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
-    args = build_parser().parse_args(argv)
-    args.command_line = "python -m vae " + shlex.join(argv)
+    """Run the command line; return the exit status (see the module's docstring)."""
+    args = parse_arguments(sys.argv[1:] if argv is None else argv)
     try:
         return command_train(args) if args.command == "train" else command_eval(args)
-    except (DatasetNotFoundError, CheckpointError, ValueError) as err:
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return INTERRUPTED
+    except (DatasetNotFoundError, CheckpointError, ValueError, OSError) as err:
         print(f"error: {err}", file=sys.stderr)
-        return 2
+        return 1
 
 
 if __name__ == "__main__":

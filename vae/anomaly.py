@@ -78,23 +78,21 @@ def anomaly_scores(
         raise ValueError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
     if model.config.conditional and y is not None:
         y = torch.as_tensor(y, dtype=torch.long).reshape(-1).expand(len(x))
-    generator = torch.Generator().manual_seed(seed)
+    generator = torch.Generator().manual_seed(seed)  # the scores' own noise: never the global RNG
     scores = []
-    with torch.random.fork_rng():
-        torch.manual_seed(seed)
-        for start in range(0, len(x), batch_size):
-            xb = x[start : start + batch_size]
-            yb = None if y is None else y[start : start + batch_size]
-            if method == "ink":
-                mu, _ = model.encode(xb, yb)
-                scores.append(ink_relative_error(xb, model.decode(mu, yb)))
-            elif method == "recon":
-                mu, _ = model.encode(xb, yb)
-                scores.append(reconstruction_nll(model, model.decode_logits(mu, yb), xb))
-            elif method == "elbo":
-                scores.append(elbo_terms(model, xb, yb).total)
-            else:
-                scores.append(-importance_sampled_log_likelihood(model, xb, yb, k=k, generator=generator))
+    for start in range(0, len(x), batch_size):
+        xb = x[start : start + batch_size]
+        yb = None if y is None else y[start : start + batch_size]
+        if method == "ink":
+            mu, _ = model.encode(xb, yb)
+            scores.append(ink_relative_error(xb, model.decode(mu, yb)))
+        elif method == "recon":
+            mu, _ = model.encode(xb, yb)
+            scores.append(reconstruction_nll(model, model.decode_logits(mu, yb), xb))
+        elif method == "elbo":
+            scores.append(elbo_terms(model, xb, yb, generator=generator).total)
+        else:
+            scores.append(-importance_sampled_log_likelihood(model, xb, yb, k=k, generator=generator))
     return torch.cat(scores) if scores else torch.zeros(0)
 
 

@@ -58,6 +58,9 @@ def write_atomically(path: str | os.PathLike, write: Callable[[BinaryIO], object
     target = Path(path)
     handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     try:
+        # mkstemp makes it private (0600); a saved model is an ordinary file. A fixed mode, not one from the
+        # umask: reading the umask means setting it, for every thread of the process at once.
+        os.chmod(temporary, 0o644)
         with os.fdopen(handle, "wb") as file:
             write(file)
             file.flush()

@@ -41,9 +41,11 @@ def kl_to_standard_normal(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tenso
     return 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar).sum(1)
 
 
-def elbo_terms(model: VAE, x: torch.Tensor, y: torch.Tensor | None = None) -> ElboTerms:
-    """One-sample estimate of the negative-ELBO terms for a batch (differentiable)."""
-    out = model(x, y)
+def elbo_terms(
+    model: VAE, x: torch.Tensor, y: torch.Tensor | None = None, generator: torch.Generator | None = None
+) -> ElboTerms:
+    """One-sample estimate of the negative-ELBO terms for a batch (differentiable); z's noise from `generator`."""
+    out = model(x, y, generator)
     return ElboTerms(reconstruction_nll(model, out.logits, x), kl_to_standard_normal(out.mu, out.logvar))
 
 

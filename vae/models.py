@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, fields
 from itertools import pairwise
 from numbers import Integral, Real
@@ -115,11 +116,25 @@ def _mlp(sizes: list[int]) -> nn.Sequential:
 
 
 class VAE(nn.Module):
-    """Gaussian encoder q(z|x[,y]), decoder p(x|z[,y]) returning logits, prior N(0, I)."""
+    """Gaussian encoder q(z|x[,y]), decoder p(x|z[,y]) returning logits, prior N(0, I).
 
-    def __init__(self, config: VAEConfig) -> None:
+    With a `seed`, the initial weights come from a generator of their own: the same seed gives the same
+    weights even while other threads use torch's global RNG. Without one they come from the global RNG.
+    """
+
+    def __init__(self, config: VAEConfig, seed: int | None = None) -> None:
         super().__init__()
         self.config = config
+        if seed is None:
+            self._build_layers()
+        else:  # shapes first, then every value from the generator: the global RNG is neither read nor advanced
+            with torch.device("meta"):
+                self._build_layers()
+            self.to_empty(device="cpu")
+            self._initialise(torch.Generator().manual_seed(seed))
+
+    def _build_layers(self) -> None:
+        config = self.config
         c, h, w = config.image_shape
         n_cls = config.num_classes
 
@@ -162,6 +177,20 @@ class VAE(nn.Module):
             self.decoder_body = _mlp(dec_sizes)
             self.decoder_head = nn.Unflatten(1, config.image_shape)
 
+    @torch.no_grad()
+    def _initialise(self, generator: torch.Generator) -> None:
+        """PyTorch's default initialisation of each layer, from `generator` (as `manual_seed(s); VAE(config)` gives)."""
+        for layer in self.modules():
+            if isinstance(layer, nn.Linear | nn.Conv2d | nn.ConvTranspose2d):
+                nn.init.kaiming_uniform_(layer.weight, a=math.sqrt(5), generator=generator)
+                bound = 1 / math.sqrt(layer.weight[0].numel())  # 1 / sqrt(fan_in), as PyTorch computes it
+                nn.init.uniform_(layer.bias, -bound, bound, generator=generator)
+
+    @property
+    def device(self) -> torch.device:
+        """Where the weights are."""
+        return self.to_mu.weight.device
+
     # --- conditioning -------------------------------------------------------------------
     def _one_hot(self, y: torch.Tensor | None, n: int) -> torch.Tensor | None:
         """Check `y` against the model's kind and return its one-hot code (None if unconditional)."""
@@ -171,7 +200,7 @@ class VAE(nn.Module):
             return None
         if y is None:
             raise ValueError(f"this VAE is conditional on {self.config.num_classes} classes: pass y (int64 labels)")
-        y = torch.as_tensor(y, dtype=torch.long, device=self.to_mu.weight.device).reshape(-1)
+        y = torch.as_tensor(y, dtype=torch.long, device=self.device).reshape(-1)
         if y.numel() == 1 and n > 1:
             y = y.expand(n)
         if y.numel() != n:
@@ -205,13 +234,19 @@ class VAE(nn.Module):
         return torch.sigmoid(self.decode_logits(z, y))
 
     @staticmethod
-    def reparameterize(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
-        """z = mu + sigma * eps, so gradients flow through mu and sigma."""
-        return mu + torch.exp(0.5 * logvar) * torch.randn_like(mu)
+    def reparameterize(
+        mu: torch.Tensor, logvar: torch.Tensor, generator: torch.Generator | None = None
+    ) -> torch.Tensor:
+        """z = mu + sigma * eps, so gradients flow through mu and sigma; eps from `generator` (on mu's device)."""
+        eps = torch.randn(mu.shape, generator=generator, dtype=mu.dtype, device=mu.device)
+        return mu + torch.exp(0.5 * logvar) * eps
 
-    def forward(self, x: torch.Tensor, y: torch.Tensor | None = None) -> VAEOutput:
+    def forward(
+        self, x: torch.Tensor, y: torch.Tensor | None = None, generator: torch.Generator | None = None
+    ) -> VAEOutput:
+        """Encode, sample z (noise from `generator`, else the global RNG) and decode."""
         mu, logvar = self.encode(x, y)
-        z = self.reparameterize(mu, logvar)
+        z = self.reparameterize(mu, logvar, generator)
         return VAEOutput(self.decode_logits(z, y), mu, logvar, z)
 
     @torch.no_grad()
@@ -230,4 +265,4 @@ class VAE(nn.Module):
     ) -> torch.Tensor:
         """Draw n images from the prior (scaled by `temperature`); `y` picks the class of a CVAE."""
         z = temperature * torch.randn(n, self.config.latent_dim, generator=generator)
-        return self.decode(z.to(self.to_mu.weight.device), None if y is None else torch.as_tensor(y))
+        return self.decode(z.to(self.device), None if y is None else torch.as_tensor(y))
