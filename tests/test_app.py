@@ -358,3 +358,19 @@ def test_only_the_listed_checkpoints_are_shipped(tmp_path, monkeypatch):
     (tmp_path / "a_first.pt").write_bytes(b"anything")
     monkeypatch.setattr(ui.models, "CHECKPOINT_DIR", tmp_path)
     assert shipped_names() == ["mnist_z2", "mnist_cvae", "mnist_no9"]
+
+
+def test_when_every_training_slot_is_taken_the_server_says_it_is_busy(monkeypatch):
+    import threading
+
+    import ui.training
+
+    taken = threading.BoundedSemaphore(1)
+    taken.acquire()  # another visitor's training holds the server's only slot
+    monkeypatch.setattr(ui.training, "training_slots", lambda: taken)
+    at = start("app_pages/train.py")
+    fill_train_form(at, dataset="digits", epochs=2)
+    at.button(key="train_submit").click().run()
+    assert not at.exception
+    assert any("The server is busy training other visitors' models" in w.value for w in at.warning)
+    assert picker(at).value == "mnist_z2" and not at.session_state["session_models"]  # nothing trained
