@@ -56,35 +56,58 @@ left_out = data_row[1].multiselect(
     help="Builds a novelty detector: the left-out classes are new to the model.",
     key="train_leave_out",
 )
+# Inside the form every number also gets its current value as the widget's default: should the browser
+# ever submit the form without a field's state, the field keeps its value rather than falling to its minimum.
+now = st.session_state
 with st.form("train_form"):
     data_col, model_col, optim_col = st.columns(3)
     with data_col:
         st.markdown("**Data**")
         train_size = st.number_input(
-            "Training images", min_value=100, max_value=limits.max_train_size, step=1000, key="train_images",
+            "Training images", min_value=100, max_value=limits.max_train_size, value=now["train_images"], step=1000,
+            key="train_images",
             help="A random subset (fewer images, faster epochs). Capped at what the dataset has.",
         )  # fmt: skip
     with model_col:
         st.markdown("**Model**")
         arch = st.radio("Architecture", ["mlp", "conv"], horizontal=True, key="train_arch", help="conv is slower")
         latent_dim = st.number_input(
-            "Latent dimensions", 1, limits.max_latent, key="train_latent", help="2 lets you see the space"
+            "Latent dimensions",
+            1,
+            limits.max_latent,
+            now["train_latent"],
+            key="train_latent",
+            help="2 lets you see the space",
         )
         hidden = st.number_input(
-            "Hidden width", 8, limits.max_hidden, step=64, key="train_hidden", help="Two layers: this wide, then half"
+            "Hidden width",
+            8,
+            limits.max_hidden,
+            now["train_hidden"],
+            step=64,
+            key="train_hidden",
+            help="Two layers: this wide, then half",
         )
         conditional = st.checkbox(
             "Conditional on the class (CVAE)", key="train_cvae", help="The label goes into encoder and decoder"
         )
         beta = st.number_input(
-            "β (KL weight)", 0.0, 50.0, step=0.5, key="train_beta", help="β > 1: a smoother, blurrier space"
+            "β (KL weight)",
+            0.0,
+            50.0,
+            now["train_beta"],
+            step=0.5,
+            key="train_beta",
+            help="β > 1: a smoother, blurrier space",
         )
     with optim_col:
         st.markdown("**Optimisation**")
-        epochs = st.number_input("Epochs", 1, limits.max_epochs, key="train_epochs")
-        batch_size = st.number_input("Batch size", 1, 4096, key="train_batch")
-        lr = st.number_input("Learning rate", 1e-6, 10.0, format="%.4f", step=1e-4, key="train_lr")
-        seed = st.number_input("Seed", 0, 2**31 - 1, key="train_seed", help="Same seed, same settings: the same model")
+        epochs = st.number_input("Epochs", 1, limits.max_epochs, now["train_epochs"], key="train_epochs")
+        batch_size = st.number_input("Batch size", 1, 4096, now["train_batch"], key="train_batch")
+        lr = st.number_input("Learning rate", 1e-6, 10.0, now["train_lr"], format="%.4f", step=1e-4, key="train_lr")
+        seed = st.number_input(
+            "Seed", 0, 2**31 - 1, now["train_seed"], key="train_seed", help="Same seed, same settings: the same model"
+        )
     submitted = st.form_submit_button(
         "Train", type="primary", icon=":material/play_arrow:", key=TRAIN_BUTTON,
         help="Clicked again during a run, Train starts over with the form's settings (Stop keeps the run instead)",

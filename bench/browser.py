@@ -94,6 +94,15 @@ def wait_idle(page: Page, timeout: float = 60_000) -> None:
     page.wait_for_timeout(300)  # let the last deltas paint
 
 
+def wait_loaded(page: Page, timeout: float = SLOW_MS) -> None:
+    """After `page.goto`: wait for the page's first script run to draw its title, then to finish.
+
+    Before the app has connected, Streamlit reports "notRunning" too: idle alone is not loaded.
+    """
+    page.get_by_test_id("stMain").locator("h1").first.wait_for(timeout=timeout)
+    wait_idle(page, timeout)
+
+
 def go_to(page: Page, link: str, heading: str, timeout: float = SLOW_MS) -> None:
     """Follow the sidebar navigation link `link` and wait for that page's `heading`."""
     page.get_by_test_id("stSidebarNav").get_by_role("link", name=link).click()
@@ -124,7 +133,7 @@ def choose_model(page: Page, model: str, timeout: float = SLOW_MS) -> None:
 def open_page(page: Page, url: str, link: str, heading: str, model: str | None = None) -> None:
     """Open the app at `url`, choose `model` in the sidebar (if given), then the page behind `link`."""
     page.goto(url)
-    wait_idle(page, SLOW_MS)
+    wait_loaded(page)
     if model is not None:
         choose_model(page, model)
     go_to(page, link, heading)

@@ -18,7 +18,6 @@ from pathlib import Path
 from playwright.sync_api import Page, sync_playwright
 
 from bench.browser import (
-    IDLE,
     PAGES,
     SLOW_MS,
     VIEWPORT,
@@ -27,6 +26,7 @@ from bench.browser import (
     launch_chromium,
     streamlit_server,
     visit,
+    wait_loaded,
 )
 from bench.common import REPO, data_root, load_average, print_table
 from ui.models import shipped_names
@@ -102,7 +102,7 @@ def main() -> None:
         page = context.new_page()
         page.set_default_timeout(SLOW_MS)
         page.goto(url)
-        page.wait_for_selector(IDLE, timeout=SLOW_MS)
+        wait_loaded(page)
         home_mb, _ = server_peak_mb()
         visit_everything(page)
         app_mb, processes = server_peak_mb()

@@ -12,11 +12,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from bench.browser import CHROMIUM, VIEWPORT, launch_chromium, streamlit_server
 from tests.conftest import MNIST_ROOT, REPO
 
 SCREENSHOTS = REPO / "artifacts" / "screenshots"
+expect.set_options(timeout=15_000)  # Playwright's 5 s default is short for a 2-core machine running a suite
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, Page
 
-from bench.browser import PAGES, VIEWPORT, error_texts, visit, wait_idle
+from bench.browser import PAGES, VIEWPORT, error_texts, visit, wait_loaded
 from tests.conftest import needs_mnist
 from tests.e2e.helpers import screenshot_whole_page
 from ui.models import shipped_names
@@ -26,7 +26,7 @@ def page(browser: Browser, app_url: str) -> Iterator[Page]:
     tab = context.new_page()
     tab.set_default_timeout(60_000)
     tab.goto(app_url)
-    wait_idle(tab, 120_000)
+    wait_loaded(tab)
     yield tab
     context.close()
 

@@ -7,7 +7,7 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 
 from playwright.sync_api import Page, expect
 
-from bench.browser import SLOW_MS, choose, wait_idle
+from bench.browser import SLOW_MS, choose, wait_idle, wait_loaded
 from tests.conftest import needs_mnist
 from tests.e2e.helpers import assert_no_exception, set_number
 
@@ -16,7 +16,7 @@ PROJECTOR = {"width": 1024, "height": 768}
 
 def open_url(page: Page, url: str) -> None:
     page.goto(url)
-    wait_idle(page, SLOW_MS)
+    wait_loaded(page)
     assert_no_exception(page)
 
 
@@ -161,7 +161,7 @@ def test_a_trained_model_survives_a_reload_and_travels_with_its_link(new_page, a
     assert query(student.url)["ws"] and query(student.url)["model"][0].startswith("trained-")
 
     student.reload()  # by accident
-    wait_idle(student, SLOW_MS)
+    wait_loaded(student)
     assert_no_exception(student)
     expect(picker(student)).to_have_value(trained)
     expect(student.get_by_role("heading", name="Runs in your workspace (1)")).to_be_visible()

@@ -2,7 +2,7 @@
 
 from playwright.sync_api import expect
 
-from bench.browser import choose, go_to, open_page, wait_idle
+from bench.browser import choose, go_to, open_page, wait_idle, wait_loaded
 from tests.conftest import needs_mnist
 from tests.e2e.helpers import assert_no_exception, set_number
 
@@ -13,7 +13,7 @@ def model_picker(page):
 
 def test_home_page_starts_on_a_shipped_model(page, app_url, screenshots):
     page.goto(app_url)
-    wait_idle(page)
+    wait_loaded(page)
     expect(page.get_by_role("heading", name="VAE Lab")).to_be_visible()
     expect(model_picker(page)).to_have_value("mnist_z2")
     expect(page.get_by_test_id("stSidebar")).to_contain_text("MNIST · z=2")
