@@ -11,10 +11,12 @@ st.set_page_config(page_title="VAE Lab", page_icon=":material/blur_on:", layout=
 pages = st.navigation(
     [
         st.Page("app_pages/home.py", title="Home", icon=":material/home:", default=True),
+        st.Page("app_pages/lessons.py", title="Lessons", icon=":material/school:"),
         st.Page("app_pages/train.py", title="Train", icon=":material/model_training:"),
         st.Page("app_pages/explore.py", title="Latent explorer", icon=":material/scatter_plot:"),
         st.Page("app_pages/generate.py", title="Generate", icon=":material/auto_awesome:"),
         st.Page("app_pages/anomaly.py", title="Anomaly lab", icon=":material/troubleshoot:"),
+        st.Page("app_pages/compare.py", title="Compare models", icon=":material/compare:"),
     ]
 )
 links.read_incoming()  # before anything reads a widget: a link, a reload or back/forward sets the view

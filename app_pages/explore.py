@@ -7,7 +7,7 @@ import torch
 from ui import links
 from ui.data import encoded_test_set, test_set
 from ui.images import show_grid
-from ui.latent import clustering_score, decode_point, selection_target
+from ui.latent import clustering_score, decode_point, selection_target, show_replay
 from ui.models import current_model
 from vae.data import CLASS_NAMES, DatasetNotFoundError, to_float
 from vae.latent import interpolate, manifold, pca_2d, prior_grid, traversal
@@ -58,7 +58,7 @@ links.restore(view, "explore")
 
 st.caption(
     f"Every dot is one of the {len(images):,} test images, placed at the mean of the code the encoder gives it. "
-    + ("Drag a box or click a dot to decode that place." if two_d else "")
+    + ("Click a dot to decode it, or choose *Box Select* in the chart's toolbar and drag a box." if two_d else "")
 )
 decode_class = None
 if cfg.conditional:
@@ -91,7 +91,8 @@ with scatter_col:
     if two_d:
         add_posterior_ellipse(fig, mu[chosen], logvar[chosen], f"#{chosen}")
         add_point(fig, np.array([st.session_state[k] for k in z_keys]), "decoded point")
-    fig.update_layout(height=520, dragmode="select" if two_d else "zoom")
+    # No dragmode of our own: in select mode Streamlit turns point clicks off; its default (pan) keeps them on
+    fig.update_layout(height=520)
     event = st.plotly_chart(fig, on_select="rerun", selection_mode=("points", "box"), key="explore_scatter")
     target = selection_target(event, "explore_last_selection")
     if target is not None:  # a new selection: it moves the chosen digit and/or the decoded point
@@ -125,6 +126,9 @@ with grid_col:
         z0 = torch.from_numpy(mu[st.session_state[index_key]])
         show_grid(traversal(model, z0, values, dims, y=decode_class), nrow=len(values), target_px=40)
         st.caption(f"Row d varies latent dimension d from −3 to 3; the others stay at the digit's code. Rows: {dims}.")
+
+with st.expander("Replay: how this space formed during training", icon=":material/play_circle:"):
+    show_replay(entry.meta, names, key="explore_replay")
 
 # --- one digit: original, reconstruction, and the decoded point ------------------------------
 st.subheader("Point at the latent space")

@@ -1,4 +1,4 @@
-"""Streamlit glue for the latent explorer: cached scores and reading plotly selections."""
+"""Streamlit glue for latent views: cached scores, reading plotly selections, the latent replay."""
 
 from __future__ import annotations
 
@@ -6,14 +6,26 @@ import numpy as np
 import streamlit as st
 import torch
 
+from ui.data import test_set
+from ui.models import ModelEntry
 from vae.latent import clustering_nmi
 from vae.models import VAE
+from vae.plots import replay_figure
+from vae.replay import LatentReplay
+from vae.training import Losses, evaluate
 
 
 @st.cache_data(show_spinner="Clustering the latent means…", max_entries=16)
 def clustering_score(model_id: str, mu: np.ndarray, labels: np.ndarray) -> float:
     """NMI of k-means on the latent means (cached per model id)."""
     return clustering_nmi(torch.from_numpy(mu), torch.from_numpy(labels))
+
+
+@st.cache_data(show_spinner="Evaluating the model on the test set…", max_entries=16)
+def test_set_losses(model_id: str, _entry: ModelEntry) -> Losses:
+    """Test-set −ELBO, reconstruction and KL per image (β = 1 bound; cached per model id)."""
+    images, labels, _ = test_set(_entry)
+    return evaluate(_entry.model, images, labels)
 
 
 @torch.no_grad()
@@ -43,3 +55,23 @@ def selection_target(event, state_key: str) -> tuple[int | None, np.ndarray | No
     custom = selection["points"][0].get("customdata")
     index = custom[0] if isinstance(custom, list | tuple) else custom
     return (int(index), None) if index is not None else None
+
+
+def show_replay(meta: dict, class_names: list[str], key: str) -> None:
+    """The model's latent replay (its space forming over the epochs), or a line saying it has none."""
+    replay = LatentReplay.from_meta(meta)
+    if replay is None:
+        st.caption("This model carries no latent replay: it was trained before VAE Lab recorded one.")
+        return
+    fitted = st.toggle(
+        "Fitted axes",
+        key=f"{key}_fitted",
+        help="Off: the same axes for every epoch, so you see the space spread out. On: each epoch fills the plot.",
+    )
+    figure = replay_figure(replay.epochs, replay.codes, replay.labels, class_names, fitted_axes=fitted)
+    st.plotly_chart(figure, key=key)
+    what = "a 2-D PCA projection of the latent means" if replay.projected else "the latent means"
+    st.caption(
+        f"{len(replay.labels):,} held-out images, {what} after epochs {', '.join(map(str, replay.epochs))}. "
+        "Press Play, or drag the epoch slider."
+    )

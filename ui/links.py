@@ -129,6 +129,26 @@ class ClassesParam(Param):
 
 
 @dataclass(frozen=True, kw_only=True)
+class ChoicesParam(Param):
+    """Several of a set of choices, comma-separated, in order (`models=mnist_z2,mnist_cvae`)."""
+
+    choices: tuple[str, ...]
+    max_items: int
+
+    def parse(self, text: str) -> list[str]:
+        parts = list(dict.fromkeys(p.strip() for p in text.split(",") if p.strip()))
+        if not parts or len(parts) > self.max_items or any(p not in self.choices for p in parts):
+            raise ValueError
+        return parts
+
+    def format(self, value: Any) -> str:
+        return ",".join(value)
+
+    def expects(self) -> str:
+        return f"up to {self.max_items} of " + ", ".join(self.choices[:8]) + (", …" if len(self.choices) > 8 else "")
+
+
+@dataclass(frozen=True, kw_only=True)
 class FlagParam(Param):
     """On or off: `1` or `0`."""
 

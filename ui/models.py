@@ -54,7 +54,8 @@ class ModelEntry:
         return checkpoint_bytes(self.model, self.meta)
 
 
-SHIPPED_MODELS = ("mnist_z2", "mnist_cvae", "mnist_no9")  # the first is every session's starting model
+# The first is every session's starting model; mnist_ae and mnist_beta4 are lesson 3's β = 0 and β = 4.
+SHIPPED_MODELS = ("mnist_z2", "mnist_cvae", "mnist_no9", "mnist_ae", "mnist_beta4")
 
 
 def shipped_names() -> list[str]:

@@ -21,6 +21,7 @@ import torch
 
 from ui.data import cached_dataset
 from ui.images import display_scale
+from ui.latent import show_replay
 from ui.limits import training_slots
 from ui.models import (
     ModelEntry,
@@ -36,6 +37,7 @@ from vae.data import CLASS_NAMES, filter_classes, to_float
 from vae.latent import encode_dataset
 from vae.models import VAE, VAEConfig
 from vae.plots import image_grid, latent_scatter, loss_curves, runs_curves
+from vae.replay import ReplayRecorder
 from vae.training import TrainingDiverged, TrainSettings, epoch_metrics, train
 
 RUN_KEY = "training_run"
@@ -72,6 +74,7 @@ class TrainingRun:
     kept: ModelEntry | None = None  # the last completed epoch's model, once the run ended
     registered: bool = False  # the kept model joined the session's models
     ended: threading.Event = field(default_factory=threading.Event)  # set once the outcome is stored
+    replay: ReplayRecorder | None = None  # snapshots of the latent space as it forms
 
     def keep(self, last_good_state: dict | None) -> None:
         """Plain Python, for the run's `finally`: the kept model and this run's record go to the workspace."""
@@ -95,6 +98,8 @@ class TrainingRun:
         model = VAE(cfg)
         model.load_state_dict(state)
         model.eval()
+        if self.replay is not None:
+            self.replay.record(model, len(self.history), always=True)  # a stopped run's last epoch too
         meta = training_meta(
             name=self.name,
             dataset=request.dataset,
@@ -105,6 +110,7 @@ class TrainingRun:
             metrics=epoch_metrics(last, self.held_out_images),
             status=self.status,
             device=str(model.device),
+            **(self.replay.meta() if self.replay else {}),
         )
         # ids key caches shared by all sessions, so they must be unique across sessions, not just here
         return ModelEntry(f"trained-{self.run_id}", self.name, "trained", model, meta)
@@ -148,6 +154,7 @@ def run_training(request: TrainingRequest) -> None:
         number = len(session_models()) + 1
         name = f"{request.dataset}-z{cfg.latent_dim}-{cfg.arch}{'-cvae' if cfg.conditional else ''}-{number}"
         run = TrainingRun(request, name, ensure_workspace(), len(images), len(test_images))
+        run.replay = ReplayRecorder(test_images, test_labels, request.settings.epochs)
         st.session_state[RUN_KEY] = run
         _live_view(run, model, images, labels, test_images, test_labels)
     finally:
@@ -168,6 +175,7 @@ def _live_view(run: TrainingRun, model: VAE, images, labels, test_images, test_l
             if event.kind == "epoch":  # keep the finished epoch before any `st` call (a Stop can land there)
                 run.history.append(event.as_record())
                 last_good = copy.deepcopy(model.state_dict())
+                run.replay.record(model, event.epoch)
             done = event.fraction_done
             if event.kind == "step" and time.perf_counter() - last_draw < _REDRAW_S:
                 continue
@@ -269,6 +277,8 @@ def show_last_run(run: TrainingRun) -> None:
         request = run.request
         _, _, test_images, test_labels = prepare_data(request)
         show_model_pictures(entry.model, test_images, test_labels, request.dataset, key="last")
+        st.markdown("**Replay: the latent space forming, epoch by epoch**")
+        show_replay(entry.meta, CLASS_NAMES[request.dataset], key="train_replay")
 
 
 def show_run_history(runs: list[dict]) -> None:

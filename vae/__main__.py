@@ -23,6 +23,7 @@ from vae import __version__
 from vae.checkpoint import CheckpointError, load_checkpoint, save_checkpoint, training_meta, write_atomically
 from vae.data import DATA_DIR_ENV, DATASETS, DatasetNotFoundError, filter_classes, load_dataset
 from vae.models import VAE, VAEConfig
+from vae.replay import ReplayRecorder
 from vae.training import (
     DEVICES,
     Progress,
@@ -199,6 +200,7 @@ def command_train(args: argparse.Namespace) -> int:
     )
     args.out.parent.mkdir(parents=True, exist_ok=True)  # fail before training, not after
     weights, history = None, []  # the weights after the last completed epoch, and the history up to it
+    recorder = ReplayRecorder(test_images, test_labels, settings.epochs)
     try:
         with ProgressDisplay(enabled=not args.quiet) as progress:
             for event in train(model, images, labels, settings, test_images, test_labels, args.device):
@@ -208,9 +210,11 @@ def command_train(args: argparse.Namespace) -> int:
                 # Kept before it is shown, in one statement: wherever a Ctrl-C lands, the save matches the output.
                 weights, history = copy.deepcopy(model.state_dict()), [*history, event.as_record()]
                 progress.update(event)
+                recorder.record(model, event.epoch)
                 if args.save_every and event.epoch % args.save_every == 0 and event.epoch < settings.epochs:
                     so_far = epoch_metrics(history[-1], len(test_images))
-                    save_with_card(args.out, model, describe(history=history, metrics=so_far, status="running"))
+                    saved = describe(history=history, metrics=so_far, status="running", **recorder.meta())
+                    save_with_card(args.out, model, saved)
         status, exit_code = "finished", 0
         metrics = evaluation_metrics(model, test_images, test_labels, args.eval_k)
     except KeyboardInterrupt:
@@ -226,7 +230,8 @@ def command_train(args: argparse.Namespace) -> int:
             return exit_code
         model.load_state_dict(weights)
         metrics = epoch_metrics(history[-1], len(test_images))
-    card = save_with_card(args.out, model, describe(history=history, metrics=metrics, status=status))
+    recorder.record(model, len(history), always=True)  # an interrupted run's last epoch too
+    card = save_with_card(args.out, model, describe(history=history, metrics=metrics, status=status, **recorder.meta()))
     if status == "finished":
         print(f"saved {args.out} and its model card {card}")
         print(format_metrics(metrics))

@@ -143,6 +143,97 @@ def latent_scatter(
     return fig
 
 
+def replay_figure(
+    epochs: Sequence[int],
+    codes: Sequence[np.ndarray],
+    labels: np.ndarray,
+    class_names: Sequence[str] | None = None,
+    fitted_axes: bool = False,
+    axis_titles: tuple[str, str] = ("z₁", "z₂"),
+) -> go.Figure:
+    """The latent space forming: one animation frame per snapshot (`codes[i]` after `epochs[i]`), with
+    play/pause and an epoch slider. Fixed axes hold every snapshot; fitted axes follow each one.
+
+    1-D codes are drawn against the class (a strip per class).
+    """
+    labels = np.asarray(labels)
+    points = [np.column_stack([c[:, 0], labels + 0.0]) if c.shape[1] == 1 else c for c in codes]
+    classes = np.unique(labels)
+
+    def traces(z: np.ndarray) -> list[go.Scatter]:
+        return [
+            go.Scatter(
+                x=z[labels == c, 0],
+                y=z[labels == c, 1],
+                mode="markers",
+                name=class_names[c] if class_names is not None else str(c),
+                marker={"size": 5, "color": CLASS_COLOURS[int(c) % 10], "opacity": 0.75},
+                hoverinfo="name",
+            )
+            for c in classes
+        ]
+
+    def ranges(z: np.ndarray) -> dict:
+        low, high = z.min(0), z.max(0)
+        pad = 0.05 * np.maximum(high - low, 1e-3)
+        return {"xaxis.range": [low[0] - pad[0], high[0] + pad[0]], "yaxis.range": [low[1] - pad[1], high[1] + pad[1]]}
+
+    every = np.concatenate(points)
+    fixed = ranges(every)
+    frames = [
+        go.Frame(
+            data=traces(z),
+            name=str(epoch),
+            layout=_ranges_layout(ranges(z) if fitted_axes else fixed),
+        )
+        for epoch, z in zip(epochs, points, strict=True)
+    ]
+    play = {"frame": {"duration": 700, "redraw": True}, "transition": {"duration": 300}, "fromcurrent": True}
+    pause = {"frame": {"duration": 0, "redraw": False}, "mode": "immediate", "transition": {"duration": 0}}
+    fig = go.Figure(data=frames[-1].data, frames=frames)
+    fig.update_layout(
+        _ranges_layout(ranges(points[-1]) if fitted_axes else fixed),
+        height=480,
+        margin={"l": 10, "r": 10, "t": 10, "b": 90},
+        xaxis_title=axis_titles[0],
+        yaxis_title=axis_titles[1] if codes[0].shape[1] > 1 else "class",
+        legend={"itemsizing": "constant"},
+        updatemenus=[
+            {
+                "type": "buttons",
+                "direction": "left",
+                "x": 0,
+                "y": -0.08,
+                "xanchor": "left",
+                "yanchor": "top",
+                "buttons": [
+                    {"label": "▶ Play", "method": "animate", "args": [None, play]},
+                    {"label": "❚❚ Pause", "method": "animate", "args": [[None], pause]},
+                ],
+            }
+        ],
+        sliders=[
+            {
+                "active": len(frames) - 1,
+                "x": 0.2,
+                "len": 0.8,
+                "y": -0.04,
+                "yanchor": "top",
+                "currentvalue": {"prefix": "epoch "},
+                "steps": [
+                    {"label": f.name, "method": "animate", "args": [[f.name], {**pause, "frame": {"redraw": True}}]}
+                    for f in frames
+                ],
+            }
+        ],
+    )
+    return fig
+
+
+def _ranges_layout(ranges: dict) -> go.Layout:
+    return go.Layout(xaxis={"range": ranges["xaxis.range"]}, yaxis={"range": ranges["yaxis.range"]})
+
+
 def latent_strip(
     z: np.ndarray | torch.Tensor,
     labels: np.ndarray | torch.Tensor,

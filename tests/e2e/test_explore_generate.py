@@ -17,7 +17,10 @@ def test_box_selection_decodes_the_box_centre(page, app_url, screenshots):
     before = decoded.inner_text()
     page.screenshot(path=screenshots / "explore.png", full_page=True)
 
-    plot = page.locator(".js-plotly-plot").first.locator(".nsewdrag").first
+    chart = page.locator(".js-plotly-plot").first
+    chart.hover()  # the toolbar shows on hover
+    chart.locator(".modebar-btn[data-val='select']").first.click()  # the chart opens in pan mode, where clicks decode
+    plot = chart.locator(".nsewdrag").first
     box = plot.bounding_box()
     x0, y0 = box["x"] + box["width"] * 0.15, box["y"] + box["height"] * 0.15
     page.mouse.move(x0, y0)
@@ -28,6 +31,43 @@ def test_box_selection_decodes_the_box_centre(page, app_url, screenshots):
     wait_idle(page)
     assert_no_exception(page)
     page.screenshot(path=screenshots / "explore_box_selected.png", full_page=True)
+
+
+# The outermost dot of the scatter (least likely to sit under another) and where it is on the screen.
+OUTERMOST_DOT = """() => {
+  const chart = document.querySelector('[data-testid="stPlotlyChart"] .js-plotly-plot');
+  const xaxis = chart._fullLayout.xaxis, yaxis = chart._fullLayout.yaxis;
+  let best = null;
+  for (const trace of chart._fullData) {
+    if (!trace.customdata) continue;
+    for (let i = 0; i < trace.x.length; i++) {
+      const r = trace.x[i] ** 2 + trace.y[i] ** 2;
+      if (!best || r > best.r) best = {r, x: trace.x[i], y: trace.y[i], index: trace.customdata[i]};
+    }
+  }
+  const area = chart.querySelector('.nsewdrag').getBoundingClientRect();
+  return {x: area.left + xaxis.l2p(best.x), y: area.top + yaxis.l2p(best.y), index: best.index};
+}"""
+
+
+@needs_mnist
+def test_clicking_a_dot_decodes_that_digit(page, app_url, screenshots):
+    open_page(page, app_url, "Latent explorer", "Latent explorer")
+    digit = page.get_by_label("Test digit #", exact=True)
+    expect(digit).to_have_value("0")
+    decoded = page.get_by_text(re.compile(r"decoded at \("))
+    before = decoded.inner_text()
+    page.locator(".js-plotly-plot").first.scroll_into_view_if_needed()
+    dot = page.evaluate(OUTERMOST_DOT)
+    assert dot["index"] != 0
+    page.mouse.move(dot["x"], dot["y"])  # hover first, as a person does: plotly picks the point under the mouse
+    page.mouse.click(dot["x"], dot["y"])
+    expect(digit).to_have_value(str(dot["index"]), timeout=30_000)
+    expect(decoded).not_to_have_text(before)
+    expect(page).to_have_url(re.compile(rf"digit={dot['index']}\b"))
+    wait_idle(page)
+    assert_no_exception(page)
+    page.screenshot(path=screenshots / "explore_dot_clicked.png", full_page=True)
 
 
 def test_generate_digits_of_a_chosen_class(page, app_url, screenshots):

@@ -1,0 +1,64 @@
+"""Lessons: short steps that explain a VAE beside live parts of the app; a teacher runs one from a link."""
+
+import streamlit as st
+
+from ui import links
+from ui.lessons import LESSONS, lesson_by_slug
+
+MAX_STEPS = max(len(lesson.steps) for lesson in LESSONS)
+view = [
+    links.ChoiceParam(name="lesson", key="lesson_slug", default=LESSONS[0].slug,
+                      choices=tuple(lesson.slug for lesson in LESSONS)),
+    links.IntParam(name="step", key="lesson_step", default=1, low=1, high=MAX_STEPS),
+    links.FlagParam(name="teacher", key="lesson_teacher", default=False),
+]  # fmt: skip
+links.restore(view, "lessons")
+teacher = st.session_state.lesson_teacher
+if teacher:
+    st.set_page_config(initial_sidebar_state="collapsed")  # a projector needs the room
+
+st.title("Lessons")
+if not teacher:
+    st.caption(
+        "Six short lessons on the shipped models. Each step: a few sentences, something live to try, and a "
+        "question. **Teacher mode** keeps only the step and its controls, for a projector; its link opens the "
+        "same lesson and step for every student."
+    )
+    top = st.columns([3, 1], vertical_alignment="bottom")
+    top[0].selectbox(
+        "Lesson",
+        [lesson.slug for lesson in LESSONS],
+        format_func=lambda slug: lesson_by_slug(slug).title,
+        key="lesson_slug",
+        on_change=lambda: st.session_state.update(lesson_step=1),
+    )
+    top[1].toggle("Teacher mode", key="lesson_teacher", help="Hide everything but the step (link parameter teacher=1)")
+lesson = lesson_by_slug(st.session_state.lesson_slug)
+st.session_state.lesson_step = min(st.session_state.lesson_step, len(lesson.steps))
+if teacher:
+    st.checkbox("Teacher mode", key="lesson_teacher", help="Untick to see every lesson and its steps")
+
+
+def move(by: int) -> None:
+    st.session_state.lesson_step = min(max(st.session_state.lesson_step + by, 1), len(lesson.steps))
+
+
+number = st.session_state.lesson_step
+step = lesson.steps[number - 1]
+nav = st.columns([1, 4, 1], vertical_alignment="center")
+nav[0].button("Back", icon=":material/arrow_back:", on_click=move, args=(-1,), disabled=number == 1,
+              use_container_width=True)  # fmt: skip
+nav[1].markdown(f"**{lesson.title}** · step {number} of {len(lesson.steps)}: **{step.title}**")
+nav[2].button("Next", icon=":material/arrow_forward:", on_click=move, args=(1,),
+              disabled=number == len(lesson.steps), use_container_width=True)  # fmt: skip
+links.publish(view, "lessons")
+
+text_col, ask_col = st.columns([3, 2])
+text_col.markdown(step.text)
+with ask_col:
+    st.markdown(f":material/touch_app: **Try this:** {step.try_this}")
+    st.markdown(f":material/help: **{step.question}**")
+    with st.expander("Show the answer"):
+        st.markdown(step.answer)
+page, params = step.show(f"lesson_{lesson.slug}_{number}")
+st.page_link(page, label="Open this on its full page", icon=":material/open_in_new:", query_params=params)

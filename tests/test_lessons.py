@@ -1,0 +1,41 @@
+"""Lessons: their shape (the issue's rules), and every step rendering on the shipped models (AppTest).
+
+Walking the steps with the mouse is tested in a real browser in tests/e2e/test_lessons.py.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.conftest import needs_mnist
+from tests.test_links import open_link
+from ui.lessons import LESSONS
+
+STEPS = [(lesson.slug, number) for lesson in LESSONS for number in range(1, len(lesson.steps) + 1)]
+pytestmark = pytest.mark.usefixtures("app_data_dir")
+
+
+def test_six_lessons_of_three_to_six_short_steps():
+    assert len(LESSONS) >= 6
+    assert len({lesson.slug for lesson in LESSONS}) == len(LESSONS)
+    for lesson in LESSONS:
+        assert 3 <= len(lesson.steps) <= 6, lesson.slug
+        for step in lesson.steps:
+            words = len(re.findall(r"\S+", step.text))
+            assert words <= 120, (step.title, words)
+            assert step.try_this and step.question and step.answer, step.title
+
+
+@needs_mnist
+@pytest.mark.parametrize(("slug", "number"), STEPS)
+def test_every_step_renders_and_links_to_its_full_page(slug, number):
+    at = open_link("lessons", lesson=slug, step=str(number))
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    heading = at.markdown[0].value if at.markdown else ""
+    assert f"step {number} of" in " ".join(m.value for m in at.markdown), heading
+    links = at.get("page_link")
+    assert len(links) == 1 and links[0].proto.page.startswith(("explore", "generate", "anomaly", "compare"))
+    assert "model" in links[0].proto.query_string or "models" in links[0].proto.query_string
