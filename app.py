@@ -6,7 +6,10 @@ from ui import links
 from ui.models import model_picker
 from ui.training import settle_interrupted_run
 
-st.set_page_config(page_title="VAE Lab", page_icon=":material/blur_on:", layout="wide")
+# A lesson in teacher mode (`teacher=1`, see app_pages/lessons.py) opens with the sidebar closed: a projector needs
+# the room. It is set here, before anything is drawn.
+sidebar = "collapsed" if st.query_params.get("teacher") == "1" else "auto"
+st.set_page_config(page_title="VAE Lab", page_icon=":material/blur_on:", layout="wide", initial_sidebar_state=sidebar)
 
 pages = st.navigation(
     [

@@ -36,7 +36,7 @@ chosen = row[0].multiselect(
     key="compare_models",
 )
 first = row[1].number_input(
-    "From test digit #", 0, 9_999, key="compare_digit", help=f"The {SHOWN_DIGITS} test digits every model redraws"
+    "First test digit #", 0, 9_999, key="compare_digit", help=f"The {SHOWN_DIGITS} test digits every model redraws"
 )
 links.publish(view, "compare")
 if len(chosen) < 2:
@@ -104,5 +104,5 @@ for column, entry in zip(st.columns(len(usable)), usable, strict=True):
         shown = np.arange(first, min(first + SHOWN_DIGITS, len(images)))
         x = to_float(images[shown])
         y = labels[shown] if cfg.conditional else None
-        show_grid(torch.cat([x, entry.model.reconstruct(x, y)]), nrow=len(shown), target_px=30,
+        show_grid(torch.cat([x, entry.model.reconstruct(x, y)]), nrow=len(shown), target_px=40,
                   caption=f"Test digits #{shown[0]}–{shown[-1]} and their reconstructions")  # fmt: skip

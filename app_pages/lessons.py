@@ -13,9 +13,7 @@ view = [
     links.FlagParam(name="teacher", key="lesson_teacher", default=False),
 ]  # fmt: skip
 links.restore(view, "lessons")
-teacher = st.session_state.lesson_teacher
-if teacher:
-    st.set_page_config(initial_sidebar_state="collapsed")  # a projector needs the room
+teacher = st.session_state.lesson_teacher  # (app.py also opens a teacher's link with the sidebar closed)
 
 st.title("Lessons")
 if not teacher:
@@ -24,7 +22,7 @@ if not teacher:
         "question. **Teacher mode** keeps only the step and its controls, for a projector; its link opens the "
         "same lesson and step for every student."
     )
-    top = st.columns([3, 1], vertical_alignment="bottom")
+    top = st.columns([2, 1], vertical_alignment="bottom")
     top[0].selectbox(
         "Lesson",
         [lesson.slug for lesson in LESSONS],
@@ -61,4 +59,5 @@ with ask_col:
     with st.expander("Show the answer"):
         st.markdown(step.answer)
 page, params = step.show(f"lesson_{lesson.slug}_{number}")
-st.page_link(page, label="Open this on its full page", icon=":material/open_in_new:", query_params=params)
+shown_on = params.get("model") or params.get("models", "").replace(",", ", ")
+st.page_link(page, label=f"Open this on its full page ({shown_on})", icon=":material/open_in_new:", query_params=params)

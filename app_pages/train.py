@@ -36,6 +36,9 @@ view = [
                    high=limits.max_hidden),
     links.FlagParam(name="cvae", key="train_cvae", default=False),
     links.FloatParam(name="beta", key="train_beta", default=1.0, low=0.0, high=50.0),
+    links.ChoiceParam(name="likelihood", key="train_likelihood", default="bernoulli",
+                      choices=("bernoulli", "gaussian")),
+    links.FloatParam(name="warmup", key="train_warmup", default=0.0, low=0.0, high=float(limits.max_epochs)),
     links.IntParam(name="epochs", key="train_epochs", default=min(10, limits.max_epochs), low=1,
                    high=limits.max_epochs),
     links.IntParam(name="batch", key="train_batch", default=128, low=1, high=4096),
@@ -100,11 +103,19 @@ with st.form("train_form"):
             key="train_beta",
             help="β > 1: a smoother, blurrier space",
         )
+        likelihood = st.radio(
+            "Likelihood p(x|z)", ["bernoulli", "gaussian"], horizontal=True, key="train_likelihood",
+            help="bernoulli: each pixel's ink as a probability (the usual choice for MNIST); gaussian: unit variance",
+        )  # fmt: skip
     with optim_col:
         st.markdown("**Optimisation**")
         epochs = st.number_input("Epochs", 1, limits.max_epochs, now["train_epochs"], key="train_epochs")
         batch_size = st.number_input("Batch size", 1, 4096, now["train_batch"], key="train_batch")
         lr = st.number_input("Learning rate", 1e-6, 10.0, now["train_lr"], format="%.4f", step=1e-4, key="train_lr")
+        warmup = st.number_input(
+            "KL warm-up (epochs)", 0.0, float(limits.max_epochs), now["train_warmup"], step=1.0, key="train_warmup",
+            help="The KL weight ramps from 0 to β over this many epochs: the decoder learns to use z first",
+        )  # fmt: skip
         seed = st.number_input(
             "Seed", 0, 2**31 - 1, now["train_seed"], key="train_seed", help="Same seed, same settings: the same model"
         )
@@ -130,8 +141,11 @@ if submitted:
             arch=arch,
             num_classes=10 if conditional else 0,
             beta=float(beta),
+            likelihood=likelihood,
         ),
-        settings=TrainSettings(epochs=int(epochs), batch_size=int(batch_size), lr=float(lr), seed=int(seed)),
+        settings=TrainSettings(
+            epochs=int(epochs), batch_size=int(batch_size), lr=float(lr), seed=int(seed), kl_warmup_epochs=float(warmup)
+        ),
     )
     try:
         run_training(request)

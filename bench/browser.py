@@ -79,11 +79,14 @@ def launch_chromium(playwright: Playwright) -> Browser:
 # --- moving around the app ------------------------------------------------------------------------
 PAGES = {  # sidebar link → the page's title (h1), in app.py's order
     "Home": "VAE Lab",
+    "Lessons": "Lessons",
     "Train": "Train a VAE",
     "Latent explorer": "Latent explorer",
     "Generate": "Generate",
     "Anomaly lab": "Anomaly lab",
+    "Compare models": "Compare models",
 }
+MODEL_PAGES = ("Home", "Train", "Latent explorer", "Generate", "Anomaly lab")  # what the sidebar's model changes
 VIEWPORT = {"width": 1400, "height": 1900}  # tall: Streamlit's main area scrolls inside the page
 SLOW_MS = 120_000  # a first visit may score the whole test set on a busy 2-core machine
 

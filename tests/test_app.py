@@ -36,7 +36,7 @@ def picker(at: AppTest):
 
 
 def test_shipped_models_are_offered():
-    assert shipped_names() == ["mnist_z2", "mnist_cvae", "mnist_no9"]
+    assert shipped_names() == ["mnist_z2", "mnist_cvae", "mnist_no9", "mnist_ae", "mnist_beta4"]
     at = start()
     assert picker(at).options == shipped_names()  # the labels shown; values are the names
     assert picker(at).value == "mnist_z2"
@@ -357,7 +357,7 @@ def test_only_the_listed_checkpoints_are_shipped(tmp_path, monkeypatch):
     (tmp_path / "my.pt").write_bytes(b"anything")
     (tmp_path / "a_first.pt").write_bytes(b"anything")
     monkeypatch.setattr(ui.models, "CHECKPOINT_DIR", tmp_path)
-    assert shipped_names() == ["mnist_z2", "mnist_cvae", "mnist_no9"]
+    assert shipped_names() == list(ui.models.SHIPPED_MODELS)
 
 
 def test_when_every_training_slot_is_taken_the_server_says_it_is_busy(monkeypatch):

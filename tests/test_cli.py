@@ -4,6 +4,7 @@ import subprocess
 import sys
 import time
 
+import numpy as np
 import pytest
 import torch
 
@@ -13,6 +14,7 @@ from vae import __version__
 from vae.checkpoint import load_checkpoint, save_checkpoint
 from vae.data import load_dataset
 from vae.models import VAE, VAEConfig
+from vae.replay import LatentReplay
 from vae.training import TrainSettings, train
 
 TRAIN_DIGITS = ["train", "--dataset", "digits", "--hidden", "32", "--eval-k", "5", "--device", "cpu"]
@@ -54,6 +56,10 @@ def test_train_then_eval_on_digits(tmp_path):
     card = out.with_suffix(".md").read_text()
     assert meta["command"] in card and f"{meta['metrics']['test_neg_elbo']:.2f}" in card
     assert "Status: finished. Training finished: all 3 epochs ran." in card and ", cpu), " in card
+    replay = LatentReplay.from_meta(meta)  # the space at epochs 1, 2 and the last, of the same held-out digits
+    held_out = meta["metrics"]["test_images"]  # fewer than 1,000 in digits: all of them
+    assert replay.epochs == [1, 2, 3] and len(replay.labels) == held_out and replay.codes[0].shape == (held_out, 2)
+    assert not np.allclose(replay.codes[0], replay.codes[-1])
 
     evaluated = cli("eval", str(out), "--k", "5", "--device", "cpu")
     assert evaluated.returncode == 0, evaluated.stderr
@@ -162,6 +168,7 @@ def test_ctrl_c_saves_the_last_completed_epoch(earlier_checkpoint, tmp_path, dig
     model, meta = load_checkpoint(out)
     assert meta["status"] == "interrupted" and meta["epochs"] == completed >= 2
     assert [h["epoch"] for h in meta["history"]] == list(range(1, completed + 1))
+    assert LatentReplay.from_meta(meta).epochs[-1] == completed  # the replay ends where the model does
     card = out.with_suffix(".md").read_text()
     assert f"**Training was interrupted** (Ctrl-C) after epoch {completed} of 100" in card
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run.md", "run.pt"]  # no temporary file left behind

@@ -16,11 +16,13 @@ from ui.workspace import WorkspaceStore
 TIMEOUT = 120
 PAGE_PARAMS = {  # every page's documented parameters (README, "Links")
     "home": [],
-    "train": ["dataset", "leave_out", "images", "arch", "latent", "hidden", "cvae", "beta", "epochs", "batch", "lr",
-              "seed"],
+    "train": ["dataset", "leave_out", "images", "arch", "latent", "hidden", "cvae", "beta", "likelihood", "warmup",
+              "epochs", "batch", "lr", "seed"],
     "explore": ["digit", "z1", "z2", "n", "c", "from", "to", "frames"],
     "generate": ["c", "seed", "t", "rows", "cols", "table_cols", "pick", "spread"],
     "anomaly": ["c", "q", "method", "normal", "noise", "relative", "protocol"],
+    "lessons": ["lesson", "step", "teacher"],
+    "compare": ["models", "digit"],
 }  # fmt: skip
 # values no parameter accepts (an empty value is a valid, empty `leave_out`)
 HOSTILE = ["abc", "NaN", "inf", "-99", "1e309", "10" * 5000, "../", "..%2F..%2Fetc", "", "0x10", "1,2,,99", "`x`"]

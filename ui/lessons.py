@@ -62,8 +62,11 @@ def _model(name: str) -> ModelEntry | None:
     return shipped_entry(name)
 
 
-def _digit(key: str, default: int, label: str = "Test digit #") -> int:
-    return int(st.number_input(label, 0, 9_999, default, key=key, help="Any of the 10,000 MNIST test images"))
+def _digit(key: str, default: int, narrow: bool = True) -> int:
+    """A test-digit chooser (a third of the width unless already inside a column)."""
+    where = st.columns(3)[0] if narrow else st
+    chosen = where.number_input("Test digit #", 0, 9_999, default, key=key, help="Any of the 10,000 MNIST test images")
+    return int(chosen)
 
 
 def _scatter(entry: ModelEntry, height: int = 380) -> go.Figure:
@@ -142,7 +145,7 @@ def _reparameterize(key: str) -> Link:
     entry = _model("mnist_z2")
     row = st.columns([2, 1], vertical_alignment="bottom")
     with row[0]:
-        index = _digit(f"{key}_digit", 0)
+        index = _digit(f"{key}_digit", 0, narrow=False)
     draws_key = f"{key}_draw"
     if row[1].button("Draw ε again", key=f"{key}_again", icon=":material/casino:"):
         st.session_state[draws_key] = st.session_state.get(draws_key, 0) + 1
@@ -221,11 +224,11 @@ def _beta_spaces(key: str) -> Link:
 
 
 def _beta_prior_samples(key: str) -> Link:
-    seed = st.number_input("Seed", 0, 1000, 0, key=f"{key}_seed")
+    seed = st.columns(3)[0].number_input("Seed", 0, 1000, 0, key=f"{key}_seed")
     for column, entry in zip(st.columns(3), _beta_entries(), strict=False):
         with column:
             st.markdown(f"**{_beta_label(entry)}**")
-            show_grid(sample_grid(entry.model, 5, 5, seed=int(seed)), nrow=5, target_px=40)
+            show_grid(sample_grid(entry.model, 5, 5, seed=int(seed)), nrow=5, target_px=52)
     return _compare_link()
 
 
@@ -487,13 +490,15 @@ LESSONS: tuple[Lesson, ...] = (
              "Why does the autoencoder's space stretch so far?",
              "Nothing penalises large codes when β = 0; spreading classes far apart makes reconstruction easier."),
         Step("Decode the prior",
-             "Now draw codes from the prior N(0, I) and decode them. The VAEs give digits. The autoencoder gives "
-             "many smudges: its codes live in a few scattered regions, and the prior lands in the holes between.",
+             "Now draw codes from the prior N(0, I) and decode them. The two VAEs' samples cover every kind of "
+             "digit. The autoencoder's codes spread over ±40 (step 1's axes), so the prior only ever lands in the "
+             "small middle of its space: its samples are the few digits that live there, some of them blends, "
+             "and never the digits whose codes sit far out.",
              _beta_prior_samples,
-             "Change the seed. Which model gives the most recognisable digits? The sharpest?",
-             "Why are β = 4 samples blurrier than β = 1's?",
-             "Stronger KL makes q(z|x) wide and overlapping, so each code stands for many digits and the decoder "
-             "draws their average."),
+             "Change the seed a few times. Which digits never appear in the autoencoder's samples?",
+             "Why can a generator not use an autoencoder's space as it is?",
+             "Nothing made its codes follow N(0, I): to sample it you would need to know where its codes are. "
+             "The KL term is what makes 'draw z from N(0, I)' a way to generate every kind of digit."),
         Step("The numbers",
              "The test −ELBO, its two terms, and how well k-means on the codes recovers the digit classes (NMI). "
              "A lower KL means codes closer to the prior; a lower reconstruction, sharper copies. β trades one "

@@ -285,11 +285,16 @@ def model_card(config: VAEConfig, meta: dict) -> str:
         f"these are the last good weights, from the end of epoch {done}.",
     }[meta["status"]]
     eval_command = f"python -m vae eval checkpoints/{meta['name']}.pt"
-    log_likelihood = (
-        f"| log p(x), importance sampled (K={m['log_likelihood_k']}) | {m['test_log_likelihood']:.2f} |"
-        if "test_log_likelihood" in m
-        else f"| log p(x), importance sampled | not measured: training did not finish (`{eval_command}`) |"
-    )
+    if "test_log_likelihood" not in m:
+        log_likelihood = f"| log p(x), importance sampled | not measured: training did not finish (`{eval_command}`) |"
+    elif not math.isfinite(m["test_log_likelihood"]):  # an autoencoder's q(z|x) is all but a point: weights overflow
+        log_likelihood = (
+            f"| log p(x), importance sampled (K={m['log_likelihood_k']}) | undefined: q(z\\|x) has collapsed "
+            "to almost a point, so the importance weights are not finite |"
+        )
+    else:
+        k, value = m["log_likelihood_k"], m["test_log_likelihood"]
+        log_likelihood = f"| log p(x), importance sampled (K={k}) | {value:.2f} |"
     rows = "\n".join(
         f"| {h['epoch']} | {h['train_total']:.2f} | {h.get('test_total', float('nan')):.2f} | "
         f"{h.get('test_recon', float('nan')):.2f} | {h.get('test_kl', float('nan')):.2f} | {h['elapsed_s']:.0f} |"

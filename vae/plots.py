@@ -194,7 +194,7 @@ def replay_figure(
     fig.update_layout(
         _ranges_layout(ranges(points[-1]) if fitted_axes else fixed),
         height=480,
-        margin={"l": 10, "r": 10, "t": 10, "b": 90},
+        margin={"l": 10, "r": 10, "t": 10, "b": 110},
         xaxis_title=axis_titles[0],
         yaxis_title=axis_titles[1] if codes[0].shape[1] > 1 else "class",
         legend={"itemsizing": "constant"},
@@ -203,7 +203,7 @@ def replay_figure(
                 "type": "buttons",
                 "direction": "left",
                 "x": 0,
-                "y": -0.08,
+                "y": -0.16,
                 "xanchor": "left",
                 "yanchor": "top",
                 "buttons": [
@@ -217,7 +217,7 @@ def replay_figure(
                 "active": len(frames) - 1,
                 "x": 0.2,
                 "len": 0.8,
-                "y": -0.04,
+                "y": -0.12,
                 "yanchor": "top",
                 "currentvalue": {"prefix": "epoch "},
                 "steps": [

@@ -10,6 +10,7 @@ from playwright.sync_api import Page, expect
 from bench.browser import SLOW_MS, choose, wait_idle, wait_loaded
 from tests.conftest import needs_mnist
 from tests.e2e.helpers import assert_no_exception, set_number
+from ui.models import SHIPPED_MODELS
 
 PROJECTOR = {"width": 1024, "height": 768}
 
@@ -169,7 +170,7 @@ def test_a_trained_model_survives_a_reload_and_travels_with_its_link(new_page, a
     other_device = new_page()
     open_url(other_device, student.url)
     expect(picker(other_device)).to_have_value(trained)
-    assert model_options(other_device) == ["mnist_z2", "mnist_cvae", "mnist_no9", trained]
+    assert model_options(other_device) == [*SHIPPED_MODELS, trained]
     other_device.screenshot(path=screenshots / "workspace_other_device.png", full_page=True)
 
 
@@ -181,7 +182,7 @@ def test_a_second_click_on_train_trains_one_model(page, app_url):
     train.click()  # again, impatient: the run starts over, the interrupted one is not kept
     expect(page.get_by_text("Trained 40 epochs")).to_be_visible(timeout=SLOW_MS)
     wait_idle(page)
-    assert model_options(page) == ["mnist_z2", "mnist_cvae", "mnist_no9", "digits-z2-mlp-1 (trained here)"]
+    assert model_options(page) == [*SHIPPED_MODELS, "digits-z2-mlp-1 (trained here)"]
     expect(page.get_by_role("heading", name="Runs in your workspace (1)")).to_be_visible()
 
 
