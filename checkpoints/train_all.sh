@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Re-trains every shipped checkpoint with the project's own CLI (the commands their model cards quote).
-# Needs MNIST: pass the data root with VAE_DATA_DIR (e.g. VAE_DATA_DIR=../shared/data). ~25 min on 2 CPU cores.
+# Needs MNIST: pass the data root with VAE_DATA_DIR (e.g. VAE_DATA_DIR=../shared/data). ~35 min on 2 CPU cores.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python}
@@ -16,6 +16,6 @@ $PY -m vae train --dataset mnist --arch mlp --latent-dim 2 --hidden 512 256 --ex
   --out checkpoints/mnist_no9.pt
 # Lesson 3, what β does: mnist_z2's network and recipe with β = 0 (an autoencoder) and β = 4.
 $PY -m vae train --dataset mnist --arch mlp --latent-dim 2 --hidden 512 256 --beta 0 --epochs 50 --seed 0 \
-  --out checkpoints/mnist_ae.pt
+  --out checkpoints/mnist_ae.pt --quiet
 $PY -m vae train --dataset mnist --arch mlp --latent-dim 2 --hidden 512 256 --beta 4 --epochs 50 --seed 0 \
-  --out checkpoints/mnist_beta4.pt
+  --out checkpoints/mnist_beta4.pt --quiet

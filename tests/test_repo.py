@@ -63,6 +63,8 @@ def test_shipped_checkpoint_and_model_card(name):
     assert meta["dataset"] == "mnist" and model.config.image_shape == (1, 28, 28)
     assert model.config.conditional == (name == "mnist_cvae")
     assert meta["classes"] == (list(range(9)) if name == "mnist_no9" else list(range(10)))
+    script = (REPO / "checkpoints" / "train_all.sh").read_text().replace("\\\n  ", "").replace("$PY ", "python ")
+    assert meta["command"] in script.splitlines()  # the script re-trains it with the very command that made it
 
 
 def test_readme_library_example_runs(tmp_path, monkeypatch):
