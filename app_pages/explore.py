@@ -72,6 +72,12 @@ if cfg.conditional:
 st.caption(
     f"Clustering quality: k-means with k={len(np.unique(labels))} on the latent means, scored against the true "
     f"labels: **NMI = {clustering_score(entry.id, mu, labels.numpy()):.2f}** (1 = clusters are the classes)."
+    + (
+        " Near 0 is what a conditional model should give: it receives the class as an input, so its code holds "
+        "only the style (slant, width, thickness), and the classes overlap in it."
+        if cfg.conditional
+        else ""
+    )
 )
 
 # --- the scatter (2-D space, a strip for 1-D, a PCA view of more) and what was chosen in it ---
@@ -117,7 +123,8 @@ with grid_col:
             manifold(model, n, low, high, y=decode_class),
             nrow=n,
             target_px=max(12, 480 // n),
-            caption=f"z₁ from {axis[0]:.2f} (left) to {axis[-1]:.2f} (right); z₂ from {axis[-1]:.2f} (top) down.",
+            caption=f"z₁ from {axis[0]:.2f} (left) to {axis[-1]:.2f} (right); z₂ from {axis[-1]:.2f} (top) down."
+            + (f" Every code decoded as a {names[decode_class]}." if cfg.conditional else ""),
         )
     else:
         st.markdown(f"**Traversal around test digit #{st.session_state[index_key]}**")

@@ -108,7 +108,11 @@ else:
         x = to_float(test_images[index : index + 1])
         original, generated = st.columns([1, 5])
         original.image(x[0, 0].numpy(), caption=f"test #{index}", width=112, clamp=True)
-        images = samples_like(model, x, n=40, spread=spread, seed=seed)
+        images = samples_like(model, x, n=40, spread=spread, seed=seed, temperature=temperature)
         with generated:
-            show_grid(images, nrow=10, caption="Codes drawn around this digit's posterior q(z|x), decoded")
+            show_grid(
+                images,
+                nrow=10,
+                caption=f"Codes drawn around this digit's posterior q(z|x), decoded (temperature {temperature:g})",
+            )
             offer_download(images, 10, f"like_{index}")

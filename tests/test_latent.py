@@ -115,3 +115,7 @@ def test_samples_like_stay_near_the_original_code():
     near = samples_like(model, x, n=6, spread=0.0)
     torch.testing.assert_close(near, model.reconstruct(x).expand(6, -1, -1, -1))
     assert samples_like(model, x, n=4, spread=2.0).shape == (4, 1, 8, 8)
+    wide, hot = samples_like(model, x, n=8, spread=1.0), samples_like(model, x, n=8, spread=1.0, temperature=2.0)
+    cold = samples_like(model, x, n=8, spread=1.0, temperature=0.0)
+    torch.testing.assert_close(cold, near[:1].expand(8, -1, -1, -1))  # temperature 0: no draw at all
+    assert (hot - near[:1]).abs().mean() > (wide - near[:1]).abs().mean()  # hotter wanders further

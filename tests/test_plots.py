@@ -27,7 +27,8 @@ def test_image_grid_lays_out_digits_as_torchvision_does(shape, nrow, scale):
 def test_png_download_is_the_grid():
     images = torch.rand(5, 1, 28, 28, generator=torch.Generator().manual_seed(1))
     decoded = np.asarray(Image.open(io.BytesIO(png_bytes(images, nrow=4))))
-    assert np.array_equal(decoded, image_grid(images, nrow=4))
+    assert np.array_equal(decoded, image_grid(images, nrow=4, scale=4))  # ×4: a digit is 112 px wide
+    assert decoded.shape == (4 * (2 * 30 + 2), 4 * (4 * 30 + 2))
 
 
 def test_error_heatmap_runs_from_black_through_red_to_yellow_and_enlarges():

@@ -21,8 +21,11 @@ def show_grid(images: torch.Tensor, nrow: int, caption: str | None = None, targe
     st.image(image_grid(images, nrow=nrow, scale=display_scale(images, target_px)), caption=caption)
 
 
+PNG_SCALE = 4  # downloaded grids: each pixel 4×4, so a 28×28 digit is 112 px (a slide, a worksheet)
+
+
 def png_bytes(images: torch.Tensor, nrow: int) -> bytes:
-    """The grid as a PNG file, for download buttons."""
+    """The grid as a PNG file, for download buttons (enlarged ×PNG_SCALE, nearest neighbour: crisp)."""
     buffer = io.BytesIO()
-    Image.fromarray(image_grid(images, nrow=nrow)).save(buffer, format="png")
+    Image.fromarray(image_grid(images, nrow=nrow, scale=PNG_SCALE)).save(buffer, format="png")
     return buffer.getvalue()

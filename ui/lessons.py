@@ -110,7 +110,7 @@ def _one_digit(key: str) -> Link:
         right.image(x[0, 0].numpy(), caption=f"test #{index}: a {int(labels[index])}", width=112, clamp=True)
         right.image(entry.model.reconstruct(x)[0, 0].numpy(), caption="its reconstruction", width=112, clamp=True)
         right.caption(f"μ = ({mu[index][0]:.2f}, {mu[index][1]:.2f})")
-    return _link_explore("mnist_z2", digit=index, z1=round(float(mu[index][0]), 2), z2=round(float(mu[index][1]), 2))
+    return _link_explore("mnist_z2", digit=index)  # the explorer decodes the chosen digit's code
 
 
 def _walk(key: str) -> Link:
@@ -166,7 +166,10 @@ def _reparameterize(key: str) -> Link:
                 "z₂ = μ₂ + σ₂ε₂": z[:, 1].numpy(),
             },
             hide_index=True,
-            column_config={c: st.column_config.NumberColumn(format="%.3f") for c in ("ε₁", "ε₂")},
+            column_config={
+                c: st.column_config.NumberColumn(format="%.3f")
+                for c in ("ε₁", "ε₂", "z₁ = μ₁ + σ₁ε₁", "z₂ = μ₂ + σ₂ε₂")
+            },
         )
         show_grid(torch.cat([x, decoded]), nrow=7, target_px=56, caption=f"#{index}, then the decoder at each z")
     return _link_explore("mnist_z2", digit=index)
@@ -257,11 +260,11 @@ def _beta_numbers(key: str) -> Link:
 # --- lesson 4: conditional generation -----------------------------------------------------------------------
 def _one_z_ten_classes(key: str) -> Link:
     entry = _model("mnist_cvae")
-    seed = int(st.number_input("Seed", 0, 1000, 0, key=f"{key}_seed"))
+    seed = int(st.columns(3)[0].number_input("Seed", 0, 1000, 0, key=f"{key}_seed"))
     if entry:
         table = class_table(entry.model, cols=6, seed=seed)  # row = class, column = one shared z
         show_grid(table.reshape(10, 6, *table.shape[1:]).transpose(0, 1).reshape(-1, *table.shape[1:]), nrow=10,
-                  target_px=40, caption="Each row: one z decoded as 0, 1, …, 9.")  # fmt: skip
+                  target_px=52, caption="Each row: one z decoded as 0, 1, …, 9.")  # fmt: skip
     return GENERATE, {"model": "mnist_cvae", "seed": str(seed)}
 
 

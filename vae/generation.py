@@ -38,13 +38,20 @@ def class_table(model: VAE, cols: int = 8, temperature: float = 1.0, seed: int =
 
 @torch.no_grad()
 def samples_like(
-    model: VAE, x: torch.Tensor, n: int, y: int | None = None, spread: float = 1.0, seed: int = 0
+    model: VAE,
+    x: torch.Tensor,
+    n: int,
+    y: int | None = None,
+    spread: float = 1.0,
+    seed: int = 0,
+    temperature: float = 1.0,
 ) -> torch.Tensor:
     """Encode one image and decode n draws from its posterior, widened by `spread` → [n, C, H, W].
 
-    spread=1 samples q(z|x) itself; larger values wander further from the original.
+    spread=1 samples q(z|x) itself; larger values wander further from the original. `temperature`
+    scales the standard-normal draw, as in `sample_grid` (so spread and temperature multiply).
     """
     labels = None if y is None else torch.tensor([y])
     mu, logvar = model.encode(x.reshape(1, *model.config.image_shape), labels)
-    z = mu + spread * torch.exp(0.5 * logvar) * _noise(n, model.config.latent_dim, 1.0, seed)
+    z = mu + spread * torch.exp(0.5 * logvar) * _noise(n, model.config.latent_dim, temperature, seed)
     return model.decode(z, None if y is None else torch.full((n,), y))
