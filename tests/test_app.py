@@ -374,3 +374,14 @@ def test_when_every_training_slot_is_taken_the_server_says_it_is_busy(monkeypatc
     assert not at.exception
     assert any("The server is busy training other visitors' models" in w.value for w in at.warning)
     assert picker(at).value == "mnist_z2" and not at.session_state["session_models"]  # nothing trained
+
+
+@pytest.mark.parametrize("name", ["mnist_z2", "mnist_beta4"])
+def test_the_sidebar_opens_the_models_full_card(name):
+    at = start()
+    picker(at).set_value(name).run()
+    at.sidebar.button[[b.label for b in at.sidebar.button].index("Model card")].click().run()
+    assert not at.exception, at.exception
+    card = (REPO / "checkpoints" / f"{name}.md").read_text()
+    shown = " ".join(m.value for m in at.markdown)
+    assert f"# Model card: `{name}`" in shown and "## Training history" in shown and card.strip() in shown

@@ -11,6 +11,7 @@ import streamlit as st
 
 from ui import links
 from ui.workspace import MODEL_ID, WorkspaceFull, WorkspaceStore
+from vae.card import model_card
 from vae.checkpoint import CheckpointError, checkpoint_bytes, load_checkpoint
 from vae.models import VAE
 
@@ -273,9 +274,25 @@ def model_picker() -> ModelEntry:
             on_click="ignore",
             use_container_width=True,
         )
+        if st.button("Model card", icon=":material/description:", use_container_width=True):
+            card_dialog(entry)
         if st.button("Share this view", icon=":material/share:", use_container_width=True):
             share_dialog(entry)
     return entry
+
+
+@st.dialog("Model card", width="large")
+def card_dialog(entry: ModelEntry) -> None:
+    """The chosen model's full model card: how it was made, what it scored, its training history."""
+    shipped_card = CHECKPOINT_DIR / f"{entry.name}.md"
+    if entry.source == "shipped" and shipped_card.exists():
+        st.markdown(shipped_card.read_text())
+        return
+    try:
+        st.markdown(model_card(entry.model.config, entry.meta))
+    except (KeyError, TypeError, ValueError):  # an uploaded file from elsewhere: its metadata is not a training record
+        st.markdown(f"**{entry.name}**: {entry.summary}")
+        st.caption("This checkpoint carries no complete training record, so there is no model card to show.")
 
 
 @st.dialog("Share this view", width="large")

@@ -20,6 +20,7 @@ import torch
 from tqdm import tqdm
 
 from vae import __version__
+from vae.card import model_card
 from vae.checkpoint import CheckpointError, load_checkpoint, save_checkpoint, training_meta, write_atomically
 from vae.data import DATA_DIR_ENV, DATASETS, DatasetNotFoundError, filter_classes, load_dataset
 from vae.models import VAE, VAEConfig
@@ -268,70 +269,6 @@ def format_metrics(metrics: dict) -> str:
         f"log p(x) >= {metrics['test_log_likelihood']:.2f} (importance sampled, K={metrics['log_likelihood_k']}) "
         f"on {metrics['test_images']} images"
     )
-
-
-def model_card(config: VAEConfig, meta: dict) -> str:
-    """A markdown model card from a checkpoint's config and metadata."""
-    m = meta["metrics"]
-    kind = f"conditional on {config.num_classes} classes" if config.conditional else "unconditional"
-    article_arch = "An MLP" if config.arch == "mlp" else "A convolutional"
-    done, planned = meta["epochs"], meta["settings"]["epochs"]
-    status = {
-        "finished": f"Training finished: all {planned} epochs ran.",
-        "running": f"Saved while training was still running: the weights after epoch {done} of {planned}.",
-        "interrupted": f"**Training was interrupted** (Ctrl-C) after epoch {done} of {planned}: "
-        f"these are the weights from the end of epoch {done}.",
-        "diverged": f"**Training diverged** in epoch {done + 1} of {planned}: "
-        f"these are the last good weights, from the end of epoch {done}.",
-    }[meta["status"]]
-    eval_command = f"python -m vae eval checkpoints/{meta['name']}.pt"
-    if "test_log_likelihood" not in m:
-        log_likelihood = f"| log p(x), importance sampled | not measured: training did not finish (`{eval_command}`) |"
-    elif not math.isfinite(m["test_log_likelihood"]):  # an autoencoder's q(z|x) is all but a point: weights overflow
-        log_likelihood = (
-            f"| log p(x), importance sampled (K={m['log_likelihood_k']}) | undefined: q(z\\|x) has collapsed "
-            "to almost a point, so the importance weights are not finite |"
-        )
-    else:
-        k, value = m["log_likelihood_k"], m["test_log_likelihood"]
-        log_likelihood = f"| log p(x), importance sampled (K={k}) | {value:.2f} |"
-    rows = "\n".join(
-        f"| {h['epoch']} | {h['train_total']:.2f} | {h.get('test_total', float('nan')):.2f} | "
-        f"{h.get('test_recon', float('nan')):.2f} | {h.get('test_kl', float('nan')):.2f} | {h['elapsed_s']:.0f} |"
-        for h in meta["history"]
-    )
-    return f"""# Model card: `{meta["name"]}`
-
-{article_arch} VAE, {kind}, latent dimension {config.latent_dim}, hidden {list(config.hidden)},
-{config.likelihood} likelihood, beta {config.beta:g}. Trained on {meta["dataset"]} classes {meta["classes"]}
-({meta["train_images"]} training images), {done} epochs, seed {meta["seed"]}.
-
-Status: {meta["status"]}. {status}
-
-## How it was made
-```
-{meta["command"]}
-```
-Training took {meta["training_time_s"]:.0f} s on the machine that made it
-(torch {meta["torch_version"]}, {meta["device"]}), {meta["created"]}.
-
-## Test metrics ({m["test_images"]} held-out images of the same classes; nats per image)
-| metric | value |
-|---|---|
-| −ELBO (reconstruction + KL) | {m["test_neg_elbo"]:.2f} |
-| reconstruction (−log p(x\\|z)) | {m["test_recon"]:.2f} |
-| KL(q(z\\|x) ‖ p(z)) | {m["test_kl"]:.2f} |
-{log_likelihood}
-
-Re-check with `{eval_command}`.
-
-## Training history
-| epoch | train −ELBO | test −ELBO | test recon | test KL | elapsed s |
-|---|---|---|---|---|---|
-{rows}
-
-Data: MNIST (LeCun, Cortes, Burges; CC BY-SA 3.0) unless stated above.
-"""
 
 
 def main(argv: list[str] | None = None) -> int:
