@@ -187,6 +187,22 @@ def test_selecting_a_point_or_a_box_in_the_scatter_decodes_it():
 
 
 @needs_mnist
+def test_typing_a_digit_moves_the_decoded_point_and_leaves_the_interpolation():
+    at = start("app_pages/explore.py")
+    ends = [n.value for n in at.number_input if n.label in ("From test digit #", "To test digit #")]
+    next(n for n in at.number_input if n.label == "Test digit #").set_value(42).run()
+    assert not at.exception
+    z1, z2 = (next(n for n in at.number_input if n.label == label).value for label in ("z₁", "z₂"))
+    assert f"decoded at ({z1:.2f}, {z2:.2f})" in captions(at) and (z1, z2) != (0.0, 0.0)
+    assert [n.value for n in at.number_input if n.label in ("From test digit #", "To test digit #")] == ends
+    next(n for n in at.number_input if n.label == "Test digit #").set_value(7).run()
+    assert (
+        next(n for n in at.number_input if n.label == "z₁").value,
+        next(n for n in at.number_input if n.label == "z₂").value,
+    ) != (z1, z2)  # it follows the digit
+
+
+@needs_mnist
 def test_explorer_on_a_model_with_more_than_two_latent_dimensions():
     torch.manual_seed(0)
     model = VAE(VAEConfig(latent_dim=5, hidden=(32,)))
