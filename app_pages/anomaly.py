@@ -138,7 +138,10 @@ def your_digit() -> tuple[Probe | None, DeltaGenerator]:
     Also returns an empty container below the pictures, for the charts `show_class_fit` draws later.
     """
     st.subheader("Draw a digit, or upload a photo of one")
-    draw_col, result_col = st.columns([1, 2])
+    # The canvas has a fixed 280 px: its column must be at least that wide at every window size (at 1024 px
+    # with the sidebar open, a third of the page clipped it). The result takes the rest, or wraps below.
+    row = st.container(horizontal=True, gap="medium")
+    draw_col, result_col = row.container(width=290), row.container(width="stretch")
     with draw_col:
         st.space(32)  # the canvas's toolbar slides up into this while the pointer is over the canvas
         canvas = st_canvas(

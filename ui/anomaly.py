@@ -121,11 +121,14 @@ def show_pictures(probe: Probe, width_px: int = 140) -> None:
     """What the model sees, its reconstruction and where they differ, side by side with crisp pixels."""
     scale = max(1, width_px // probe.image.shape[-1])
     width = scale * probe.image.shape[-1]
-    pictures = st.columns(3)
-    pictures[0].image(image_grid(probe.image, scale=scale), caption="what the model sees", width=width)
-    pictures[1].image(image_grid(probe.reconstruction, scale=scale), caption="its reconstruction", width=width)
     heat = error_heatmap(probe.error, max(0.05, float(probe.error.max())), scale)
-    pictures[2].image(heat, caption="where they differ (squared error)", width=width)
+    row = st.container(horizontal=True)  # side by side, wrapping onto a second row when the page is narrow
+    for picture, caption in (
+        (image_grid(probe.image, scale=scale), "what the model sees"),
+        (image_grid(probe.reconstruction, scale=scale), "its reconstruction"),
+        (heat, "where they differ (squared error)"),
+    ):
+        row.image(picture, caption=caption, width=width)
 
 
 def show_report(report: dict) -> None:

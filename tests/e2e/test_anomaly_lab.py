@@ -4,7 +4,7 @@ import re
 
 from playwright.sync_api import expect
 
-from bench.browser import SEVEN, choose, draw_stroke, open_page, wait_idle
+from bench.browser import SEVEN, choose, draw_stroke, open_page, wait_idle, wait_loaded
 from tests.conftest import needs_mnist
 from tests.e2e.helpers import assert_no_exception
 
@@ -37,3 +37,39 @@ def test_draw_a_digit_and_tune_the_threshold(page, app_url, screenshots):
     wait_idle(page)
     assert_no_exception(page)
     page.screenshot(path=screenshots / "anomaly_threshold_moved.png", full_page=True)
+
+
+# The box of the column holding an element that lives in a component's shadow DOM
+COLUMN_OF = """element => {
+  let node = element.getRootNode().host ?? element;
+  while (node && node.dataset?.testid !== "stVerticalBlock") node = node.parentElement;
+  const box = node.getBoundingClientRect();
+  return {x: box.x, width: box.width};
+}"""
+
+
+@needs_mnist
+def test_on_a_projector_the_canvas_is_whole_and_drawable(new_page, app_url, screenshots):
+    page = new_page()
+    page.set_viewport_size({"width": 1024, "height": 768})  # the sidebar stays open at this width
+    page.goto(f"{app_url}/anomaly?model=mnist_cvae&c=7")
+    wait_loaded(page)
+    canvas = page.locator("canvas.upper-canvas")
+    canvas.scroll_into_view_if_needed()
+    box = canvas.bounding_box()
+    assert box["width"] == 280 and box["height"] == 280
+    main = page.get_by_test_id("stMain").bounding_box()
+    draw_stroke(page, SEVEN)
+    expect(page.get_by_text(re.compile(r"Your digit scores"))).to_be_visible(timeout=30_000)
+    expect(page.get_by_text(re.compile(r"explains it best as a 7"))).to_be_visible()
+    wait_idle(page)
+    # The canvas's column holds all of it (a third of the page clipped it) and the result starts beside it
+    column = canvas.evaluate(COLUMN_OF)
+    assert column["width"] >= 280 and column["x"] <= box["x"] and box["x"] + 280 <= column["x"] + column["width"]
+    score = page.get_by_test_id("stAlertContainer").filter(has_text="Your digit scores").bounding_box()
+    assert score["x"] >= box["x"] + 280 or score["y"] >= box["y"] + 280
+    for picture in page.get_by_test_id("stImage").all():  # the result's pictures stay inside the page
+        right = picture.bounding_box()["x"] + picture.bounding_box()["width"]
+        assert right <= main["x"] + main["width"] + 1
+    assert_no_exception(page)
+    page.screenshot(path=screenshots / "anomaly_drawn_1024x768.png")
