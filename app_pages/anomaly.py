@@ -3,15 +3,16 @@
 import numpy as np
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
-from streamlit_drawable_canvas import st_canvas
 
 from ui import links
 from ui.anomaly import (
+    CANVAS_PX,
     NOISE_IMAGES,
     Q_RANGE,
     Probe,
     canvas_key,
     clear_canvas,
+    drawing_canvas,
     score_probe,
     scored_protocol,
     show_pictures,
@@ -141,13 +142,10 @@ def your_digit() -> tuple[Probe | None, DeltaGenerator]:
     # The canvas has a fixed 280 px: its column must be at least that wide at every window size (at 1024 px
     # with the sidebar open, a third of the page clipped it). The result takes the rest, or wraps below.
     row = st.container(horizontal=True, gap="medium")
-    draw_col, result_col = row.container(width=290), row.container(width="stretch")
+    draw_col, result_col = row.container(width=CANVAS_PX + 10), row.container(width="stretch")
     with draw_col:
         st.space(32)  # the canvas's toolbar slides up into this while the pointer is over the canvas
-        canvas = st_canvas(
-            stroke_width=20, stroke_color="#FFFFFF", background_color="#000000", width=280, height=280,
-            drawing_mode="freedraw", return_image_data=True, key=canvas_key(),
-        )  # fmt: skip
+        canvas = drawing_canvas(canvas_key())
         st.caption("White ink on black, like MNIST: lift the mouse (or finger) and the model answers.")
         st.button("Clear", icon=":material/ink_eraser:", on_click=clear_canvas)
         upload = st.file_uploader(

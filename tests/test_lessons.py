@@ -39,3 +39,13 @@ def test_every_step_renders_and_links_to_its_full_page(slug, number):
     links = at.get("page_link")
     assert len(links) == 1 and links[0].proto.page.startswith(("explore", "generate", "anomaly", "compare"))
     assert "model" in links[0].proto.query_string or "models" in links[0].proto.query_string
+
+
+@needs_mnist
+def test_lesson_two_takes_a_drawn_digit_and_says_how_before_one_is_drawn():
+    at = open_link("lessons", lesson="elbo", step="1")
+    assert any("q(z | x = #0)" in m.value for m in at.markdown)
+    at.radio(key="lesson_elbo_1_source").set_value("one you draw").run()
+    assert not at.exception, at.exception
+    assert any("Draw a digit in the black square" in i.value for i in at.info)
+    assert not any("q(z | x = #0)" in m.value for m in at.markdown)

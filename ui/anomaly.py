@@ -32,6 +32,19 @@ def canvas_key() -> str:
     return f"canvas_{st.session_state.setdefault('canvas_version', 0)}"
 
 
+CANVAS_PX = 280  # the drawing square's side: 10 screen pixels per MNIST pixel
+
+
+def drawing_canvas(key: str):
+    """The drawing square, white ink on black like MNIST; its result's `image_data` is what was drawn."""
+    from streamlit_drawable_canvas import st_canvas  # declares a component: only inside a running app
+
+    return st_canvas(
+        stroke_width=20, stroke_color="#FFFFFF", background_color="#000000", width=CANVAS_PX, height=CANVAS_PX,
+        drawing_mode="freedraw", return_image_data=True, key=key,
+    )  # fmt: skip
+
+
 def clear_canvas() -> None:
     """Button callback: swap in an empty canvas."""
     st.session_state.canvas_version = st.session_state.get("canvas_version", 0) + 1

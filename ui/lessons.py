@@ -15,7 +15,7 @@ import plotly.graph_objects as go
 import streamlit as st
 import torch
 
-from ui.anomaly import test_set_scores
+from ui.anomaly import CANVAS_PX, drawing_canvas, test_set_scores
 from ui.data import encoded_test_set, test_set
 from ui.images import show_grid
 from ui.latent import clustering_score, decode_point
@@ -26,6 +26,7 @@ from vae.generation import class_table, sample_grid
 from vae.latent import interpolate, manifold
 from vae.losses import elbo_terms, importance_sampled_log_likelihood
 from vae.plots import add_posterior_ellipse, latent_scatter
+from vae.preprocess import BlankImageError, drawing_to_mnist
 
 Link = tuple[str, dict[str, str]]  # (page file, query parameters)
 EXPLORE, GENERATE, ANOMALY, COMPARE = (
@@ -128,17 +129,38 @@ def _walk(key: str) -> Link:
 # --- lesson 2: the ELBO and the reparameterization trick ---------------------------------------------------
 def _posterior(key: str) -> Link:
     entry = _model("mnist_z2")
-    index = _digit(f"{key}_digit", 0)
-    if entry:
-        mu, logvar = encoded_test_set(entry.id, entry)
-        sigma = np.exp(0.5 * logvar[index])
-        fig = add_posterior_ellipse(_scatter(entry, 360), mu[index], logvar[index], f"#{index}")
-        st.plotly_chart(fig, key=f"{key}_scatter")
-        st.markdown(
-            f"q(z | x = #{index}) = N(μ, σ²) with **μ = ({mu[index][0]:.2f}, {mu[index][1]:.2f})** and "
+    drawn = st.radio("Digit", ["a test digit", "one you draw"], horizontal=True, key=f"{key}_source") != "a test digit"
+    x, label, link = None, "", _link_explore("mnist_z2")
+    if drawn:
+        row = st.container(horizontal=True)
+        with row.container(width=CANVAS_PX + 10):  # never narrower than the canvas
+            st.space(32)  # the canvas's toolbar slides up into this while the pointer is over the canvas
+            canvas = drawing_canvas(f"{key}_canvas")
+        try:
+            if canvas.image_data is None:
+                raise BlankImageError("nothing drawn")
+            x, label = drawing_to_mnist(canvas.image_data, canvas=True), "your digit"
+        except BlankImageError:
+            st.info("Draw a digit in the black square (white ink, like MNIST): its q(z|x) appears here.")
+        where = row.container(width="stretch")
+        link = ANOMALY, {"model": "mnist_z2"}  # the full page where a drawing is scored
+    else:
+        index = _digit(f"{key}_digit", 0)
+        where, label, link = st, f"#{index}", _link_explore("mnist_z2", digit=index)
+        if entry:
+            images, _, _ = test_set(entry)
+            x = to_float(images[index : index + 1])
+    if entry and x is not None:
+        with torch.no_grad():
+            mu, logvar = (t[0].numpy() for t in entry.model.encode(x))
+        sigma = np.exp(0.5 * logvar)
+        fig = add_posterior_ellipse(_scatter(entry, 360), mu, logvar, label)
+        where.markdown(
+            f"q(z | x = {label}) = N(μ, σ²) with **μ = ({mu[0]:.2f}, {mu[1]:.2f})** and "
             f"**σ = ({sigma[0]:.3f}, {sigma[1]:.3f})**: the black ellipse is μ ± 2σ."
         )
-    return _link_explore("mnist_z2", digit=index)
+        st.plotly_chart(fig, key=f"{key}_scatter")
+    return link
 
 
 def _reparameterize(key: str) -> Link:
@@ -460,7 +482,8 @@ LESSONS: tuple[Lesson, ...] = (
     Lesson("elbo", "2 · The ELBO and the reparameterization trick", (
         Step("The encoder returns a distribution",
              "For a digit x the encoder outputs μ and σ: the Gaussian q(z|x), its guess of which codes could have "
-             "produced x. Training never sees a single 'true' code; it sees this whole cloud.",
+             "produced x. Training never sees a single 'true' code; it sees this whole cloud. Choose a test "
+             "digit, or draw your own.",
              _posterior,
              "Compare σ for a few digits. Which ones is the model surest about?",
              "What would σ → 0 for every digit turn the VAE into?",

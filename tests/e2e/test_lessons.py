@@ -7,7 +7,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from playwright.sync_api import Page, expect
 
-from bench.browser import SLOW_MS, wait_idle, wait_loaded
+from bench.browser import SEVEN, SLOW_MS, draw_stroke, wait_idle, wait_loaded
 from tests.conftest import needs_mnist
 from tests.e2e.helpers import assert_no_exception, screenshot_whole_page
 from ui.lessons import LESSONS
@@ -65,3 +65,18 @@ def test_a_teachers_link_opens_the_step_alone_and_its_full_page_in_the_same_stat
     expect(student.get_by_label("Test digit #", exact=True)).to_have_value("42")
     expect(student).to_have_url(re.compile(r"/explore\?.*model=mnist_z2"))
     assert_no_exception(student)
+
+
+@needs_mnist
+def test_draw_a_digit_and_see_its_posterior(new_page, app_url, screenshots):
+    page = new_page()
+    page.set_viewport_size(PROJECTOR)
+    page.goto(f"{app_url}/lessons?lesson=elbo&step=1")
+    wait_loaded(page)
+    page.get_by_text("one you draw").click()
+    expect(page.get_by_text("Draw a digit in the black square")).to_be_visible()
+    draw_stroke(page, SEVEN)
+    expect(page.get_by_text(re.compile(r"q\(z \| x = your digit\) = N\(μ, σ²\)"))).to_be_visible(timeout=30_000)
+    wait_idle(page)
+    assert_no_exception(page)
+    screenshot_whole_page(page, screenshots / "lesson_elbo_drawn_1024x768.png")
