@@ -19,6 +19,15 @@ def query(url: str) -> dict[str, list[str]]:
     return parse_qs(urlsplit(url).query)
 
 
+def on_projector(new_page, url: str) -> Page:
+    """A fresh session at 1024×768 (the sidebar stays open at this width) that has opened `url`."""
+    page = new_page()
+    page.set_viewport_size(PROJECTOR)
+    page.goto(url)
+    wait_loaded(page)
+    return page
+
+
 def step_line(page: Page):
     return page.get_by_text(re.compile(r"· step \d+ of \d+:"))
 
@@ -47,10 +56,7 @@ def test_walk_every_step_of_every_lesson_on_a_projector(new_page, app_url, scree
 
 @needs_mnist
 def test_a_teachers_link_opens_the_step_alone_and_its_full_page_in_the_same_state(new_page, app_url, screenshots):
-    student = new_page()
-    student.set_viewport_size(PROJECTOR)
-    student.goto(f"{app_url}/lessons?lesson=latent&step=3&teacher=1")
-    wait_loaded(student)
+    student = on_projector(new_page, f"{app_url}/lessons?lesson=latent&step=3&teacher=1")
     expect(step_line(student)).to_contain_text("step 3 of 4: One digit, one ellipse")
     expect(student.get_by_role("combobox", name="Lesson")).to_have_count(0)  # teacher mode: the step alone
     assert student.get_by_test_id("stSidebar").bounding_box()["width"] == 0  # closed: the projector gets the room
@@ -69,10 +75,7 @@ def test_a_teachers_link_opens_the_step_alone_and_its_full_page_in_the_same_stat
 
 @needs_mnist
 def test_draw_a_digit_and_see_its_posterior(new_page, app_url, screenshots):
-    page = new_page()
-    page.set_viewport_size(PROJECTOR)
-    page.goto(f"{app_url}/lessons?lesson=elbo&step=1")
-    wait_loaded(page)
+    page = on_projector(new_page, f"{app_url}/lessons?lesson=elbo&step=1")
     page.get_by_text("one you draw").click()
     expect(page.get_by_text("Draw a digit in the black square")).to_be_visible()
     draw_stroke(page, SEVEN)
