@@ -7,6 +7,7 @@ from vae.anomaly import (
     ScoredSet,
     anomaly_scores,
     class_score_matrix,
+    conformal_p_value,
     curves,
     flagging_quantile,
     format_score,
@@ -87,6 +88,19 @@ def test_quantile_threshold_arithmetic():
     rng = np.random.default_rng(0)
     threshold = quantile_threshold(rng.normal(size=20_000), 0.95)
     assert np.mean(rng.normal(size=20_000) > threshold) == pytest.approx(0.05, abs=0.006)
+
+
+def test_conformal_p_value_counts_the_calibration_scores_at_least_as_bad():
+    calibration = np.array([1.0, 2.0, 3.0, 4.0])
+    assert conformal_p_value(calibration, 5.0) == 1 / 5  # worse than all: only itself
+    assert conformal_p_value(calibration, 3.0) == 3 / 5  # 3 and 4 score at least as badly, and itself
+    assert conformal_p_value(calibration, 0.0) == 1.0
+    rng = np.random.default_rng(0)
+    normal, new = rng.normal(size=999), rng.normal(size=20_000)  # exchangeable: P(p ≤ α) ≤ α
+    p = np.array([conformal_p_value(normal, s) for s in new[:2000]])
+    assert abs(np.mean(p <= 0.1) - 0.1) < 0.02
+    with pytest.raises(ValueError):
+        conformal_p_value(np.array([]), 1.0)
 
 
 def test_flagging_quantile_inverts_the_threshold():

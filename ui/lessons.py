@@ -14,13 +14,22 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 import torch
+from sklearn.metrics import roc_auc_score
 
-from ui.anomaly import CANVAS_PX, drawing_canvas, test_set_scores
+from ui.anomaly import CANVAS_PX, drawing_canvas, scored_protocol, test_set_scores
 from ui.data import encoded_test_set, test_set
 from ui.images import show_grid
 from ui.latent import clustering_score, decode_point
 from ui.models import ModelEntry, shipped_entry, shipped_names
-from vae.anomaly import flagging_quantile, is_flagged, quantile_threshold, split_calibration
+from vae.anomaly import (
+    ScoredSet,
+    conformal_p_value,
+    curves,
+    flagging_quantile,
+    is_flagged,
+    operating_point,
+    quantile_threshold,
+)
 from vae.data import to_float
 from vae.generation import class_table, sample_grid
 from vae.latent import interpolate, manifold
@@ -312,23 +321,33 @@ def _cvae_scatter(key: str) -> Link:
 
 
 # --- lesson 5: what a VAE can and cannot flag ---------------------------------------------------------------
-def _auroc(normal: np.ndarray, anomalous: np.ndarray) -> float:
-    from sklearn.metrics import roc_auc_score
+# The novelty protocol of the Anomaly lab, with the same cached scores and the same calibration half, so
+# every number here is one the full page shows too.
+NOVELTY = list(range(9))  # mnist_no9's normal classes: it never saw a 9
 
-    return float(roc_auc_score(np.r_[np.zeros(len(normal)), np.ones(len(anomalous))], np.r_[normal, anomalous]))
+
+def _novelty(entry: ModelEntry, method: str = "elbo", noise: bool = False) -> ScoredSet:
+    return scored_protocol(entry, NOVELTY, None, method, noise, relative=False)
+
+
+def _group_auroc(scored: ScoredSet, group: str) -> float:
+    """AUROC of one group of anomalies ("anomaly": the 9s, or "noise") against the evaluated normal digits."""
+    keep = np.isin(scored.groups, ("normal", group))
+    return float(roc_auc_score(scored.groups[keep] == group, scored.scores[keep]))
+
+
+def _flagged(scored: ScoredSet, group: str, threshold: float) -> float:
+    return float(np.mean(is_flagged(scored.scores[scored.groups == group], threshold)))
 
 
 def _noise_is_easy(key: str) -> Link:
     entry = _model("mnist_no9")
     if entry:
-        _, labels, _ = test_set(entry)
-        digits = test_set_scores(entry.id, entry, "elbo", 50, False)
-        noise = test_set_scores(entry.id, entry, "elbo", 50, True)
-        normal = digits[labels.numpy() != 9]
+        scored = _novelty(entry, noise=True)
         cols = st.columns(3)
-        cols[0].metric("digits 0–8: median −ELBO", f"{np.median(normal):.0f} nats")
-        cols[1].metric("noise images: median −ELBO", f"{np.median(noise):.0f} nats")
-        cols[2].metric("AUROC, noise vs 0–8", f"{_auroc(normal, noise):.3f}")
+        cols[0].metric("digits 0–8: median −ELBO", f"{np.median(scored.scores[scored.groups == 'normal']):.0f} nats")
+        cols[1].metric("noise images: median −ELBO", f"{np.median(scored.scores[scored.groups == 'noise']):.0f} nats")
+        cols[2].metric("AUROC, noise vs 0–8", f"{_group_auroc(scored, 'noise'):.3f}")
     return ANOMALY, {"model": "mnist_no9", "noise": "1", "method": "elbo"}
 
 
@@ -337,17 +356,14 @@ def _nines(key: str) -> Link:
     method = st.radio("Score", ["elbo", "ink"], horizontal=True, key=f"{key}_method",
                       format_func=lambda m: {"elbo": "−ELBO", "ink": "ink score"}[m])  # fmt: skip
     if entry:
-        images, labels, _ = test_set(entry)
-        scores, y = test_set_scores(entry.id, entry, method, 50, False), labels.numpy()
-        normal_idx = np.flatnonzero(y != 9)
-        calibration, _ = split_calibration(len(normal_idx))
-        threshold = quantile_threshold(scores[normal_idx[calibration]], 0.95)
-        nines = scores[y == 9]
+        scored = _novelty(entry, method)
+        at_95 = operating_point(scored, quantile_threshold(scored.calibration, 0.95))
         cols = st.columns(3)
-        cols[0].metric("AUROC, 9s vs 0–8", f"{_auroc(scores[y != 9], nines):.3f}")
-        cols[1].metric("9s flagged at q = 0.95", f"{np.mean(is_flagged(nines, threshold)):.0%}")
-        cols[2].metric("0–8 flagged at q = 0.95", f"{np.mean(is_flagged(scores[y != 9], threshold)):.0%}")
-        first = np.flatnonzero(y == 9)[:8]
+        cols[0].metric("AUROC, 9s vs 0–8", f"{curves(scored).auroc:.3f}")
+        cols[1].metric("9s flagged at q = 0.95", f"{at_95.true_positive_rate:.0%}")
+        cols[2].metric("0–8 flagged at q = 0.95", f"{at_95.false_positive_rate:.0%}")
+        images, labels, _ = test_set(entry)
+        first = np.flatnonzero(labels.numpy() == 9)[:8]
         x = to_float(images[first])
         show_grid(torch.cat([x, entry.model.reconstruct(x)]), nrow=8, target_px=44,
                   caption="Test 9s (top) and how the model that never saw a 9 redraws them (bottom).")  # fmt: skip
@@ -371,45 +387,35 @@ def _simple_images(key: str) -> Link:
 
 
 # --- lesson 6: the threshold is a false-alarm budget ----------------------------------------------------------
-def _no9_scores(entry: ModelEntry) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(calibration scores, held-out normal scores, labels) for mnist_no9 with the −ELBO."""
-    _, labels, _ = test_set(entry)
-    scores, y = test_set_scores(entry.id, entry, "elbo", 50, False), labels.numpy()
-    normal_idx = np.flatnonzero(y != 9)
-    calibration, held_out = split_calibration(len(normal_idx))
-    return scores[normal_idx[calibration]], scores[normal_idx[held_out]], y
-
-
 def _budget(key: str) -> Link:
     entry = _model("mnist_no9")
     q = st.slider("Quantile q", 0.80, 0.999, 0.95, 0.001, format="%.3f", key=f"{key}_q")
     if entry:
-        calibration, held_out, _ = _no9_scores(entry)
-        threshold = quantile_threshold(calibration, q)
+        scored = _novelty(entry)
+        threshold = quantile_threshold(scored.calibration, q)
+        normal = int(np.sum(scored.groups == "normal"))
         cols = st.columns(3)
         cols[0].metric("threshold", f"{threshold:.1f} nats")
         cols[1].metric("budget 1 − q", f"{1 - q:.1%}")
-        cols[2].metric("false alarms measured", f"{np.mean(is_flagged(held_out, threshold)):.1%}",
-                       help=f"Of {len(held_out):,} normal test digits (0–8) the threshold never saw")  # fmt: skip
+        cols[2].metric("false alarms measured", f"{_flagged(scored, 'normal', threshold):.1%}",
+                       help=f"Of {normal:,} normal test digits (0–8) the threshold never saw")  # fmt: skip
     return ANOMALY, {"model": "mnist_no9", "q": f"{q:.3f}", "method": "elbo"}
 
 
 def _trade_off(key: str) -> Link:
     entry = _model("mnist_no9")
     if entry:
-        calibration, held_out, y = _no9_scores(entry)
-        nines = test_set_scores(entry.id, entry, "elbo", 50, False)[y == 9]
-        noise = test_set_scores(entry.id, entry, "elbo", 50, True)
+        scored = _novelty(entry, noise=True)
         rows = []
         for q in (0.8, 0.9, 0.95, 0.99, 0.999):
-            threshold = quantile_threshold(calibration, q)
+            threshold = quantile_threshold(scored.calibration, q)
             rows.append(
                 {
                     "q": q,
                     "threshold (nats)": threshold,
-                    "false alarms (0–8)": np.mean(is_flagged(held_out, threshold)),
-                    "9s caught": np.mean(is_flagged(nines, threshold)),
-                    "noise caught": np.mean(is_flagged(noise, threshold)),
+                    "false alarms (0–8)": _flagged(scored, "normal", threshold),
+                    "9s caught": _flagged(scored, "anomaly", threshold),
+                    "noise caught": _flagged(scored, "noise", threshold),
                 }
             )
         rates = {name: st.column_config.NumberColumn(format="percent") for name in list(rows[0])[2:]}
@@ -426,13 +432,13 @@ def _p_value(key: str) -> Link:
     index = _digit(f"{key}_digit", 9)
     if entry:
         images, labels, _ = test_set(entry)
-        calibration, _, _ = _no9_scores(entry)
+        calibration = _novelty(entry).calibration
         score = float(test_set_scores(entry.id, entry, "elbo", 50, False)[index])
-        p_value = (1 + np.sum(calibration >= score)) / (len(calibration) + 1)
         left, right = st.columns([1, 3])
         picture = to_float(images[index])[0].numpy()
         left.image(picture, caption=f"#{index}: a {int(labels[index])}", width=96, clamp=True)
-        right.metric("conformal p-value", f"{p_value:.3f}", help="(1 + calibration scores ≥ this one) / (n + 1)")
+        right.metric("conformal p-value", f"{conformal_p_value(calibration, score):.3f}",
+                     help="(1 + calibration scores ≥ this one) / (n + 1)")  # fmt: skip
         right.caption(
             f"−ELBO {score:.1f} nats. Flagged for every q below {flagging_quantile(calibration, score):.3f}: "
             f"flagging when p ≤ 1 − q is the same rule as the quantile threshold."

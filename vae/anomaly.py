@@ -263,6 +263,17 @@ def flagging_quantile(calibration_scores: np.ndarray, score: float) -> float:
     return float(np.interp(score, ranked, np.linspace(0.0, 1.0, len(ranked))))
 
 
+def conformal_p_value(calibration_scores: np.ndarray, score: float) -> float:
+    """The share of normal calibration images that score at least as badly, counting this one (Vovk et al.).
+
+    (1 + #{calibration ≥ score}) / (n + 1): flagging when p ≤ 1 − q is, up to interpolation, the q-quantile rule.
+    """
+    calibration_scores = np.asarray(calibration_scores)
+    if len(calibration_scores) == 0:
+        raise ValueError("no calibration scores")
+    return float((1 + np.sum(calibration_scores >= score)) / (len(calibration_scores) + 1))
+
+
 @dataclass
 class Operating:
     """What a threshold does on the evaluated images."""
