@@ -1,4 +1,4 @@
-"""Command line: `python -m vae train ...` and `python -m vae eval CHECKPOINT`.
+"""Command line: `python -m vae train ...`, `python -m vae train-tabular ...` and `python -m vae eval CHECKPOINT`.
 
 Exit status: 0 done; 1 a failure at run time (missing data, an unreadable checkpoint, a training that
 diverged); 2 a usage error; 130 interrupted by Ctrl-C (a training keeps its last completed epoch).
@@ -20,11 +20,14 @@ import torch
 from tqdm import tqdm
 
 from vae import __version__
-from vae.card import model_card
+from vae.card import model_card, tabular_card
 from vae.checkpoint import CheckpointError, load_checkpoint, save_checkpoint, training_meta, write_atomically
 from vae.data import DATA_DIR_ENV, DATASETS, DatasetNotFoundError, filter_classes, load_dataset
 from vae.models import VAE, VAEConfig
 from vae.replay import ReplayRecorder
+from vae.tables import TableError, read_csv_table
+from vae.tabular import MODES, TabularConfig, load_table, new_model, save_tabular, split_table, train_tabular
+from vae.tabular_report import TabularRecord, results, tabular_meta
 from vae.training import (
     DEVICES,
     Progress,
@@ -59,6 +62,7 @@ _positive_int = _argument(int, lambda v: v >= 1, "a whole number of at least 1")
 _seed = _argument(int, lambda v: 0 <= v < 2**63, "a whole number from 0 to 2**63 - 1")
 _positive_float = _argument(float, lambda v: 0 < v < math.inf, "a positive number")
 _non_negative_float = _argument(float, lambda v: 0 <= v < math.inf, "zero or a positive number")
+TABLES = ("breast-cancer", "wine")
 _digit_class = _argument(int, lambda v: 0 <= v <= 9, "a class from 0 to 9")
 
 
@@ -109,6 +113,39 @@ def build_parser() -> argparse.ArgumentParser:
     )
     t.add_argument("--quiet", action="store_true", help="no progress on stderr")
 
+    tab = commands.add_parser(
+        "train-tabular", help="train a tabular VAE with a classifier head (a bundled table or your CSV)"
+    )
+    source = tab.add_mutually_exclusive_group()
+    source.add_argument("--dataset", choices=TABLES, default="breast-cancer", help="a table bundled with scikit-learn")
+    source.add_argument("--csv", type=Path, default=None, help="your own table (UTF-8 CSV with a header line)")
+    tab.add_argument("--label", default=None, help="the CSV's label column (needed with --csv)")
+    tab.add_argument("--missing", choices=("drop", "median"), default="drop", help="rows with gaps: drop or fill")
+    tab.add_argument(
+        "--mode", choices=tuple(MODES), default=TabularConfig.mode, help="which parts learn (see vae.tabular)"
+    )
+    tab.add_argument("--latent-dim", type=_positive_int, default=TabularConfig.latent_dim)
+    tab.add_argument(
+        "--hidden", type=_positive_int, nargs="+", default=list(TabularConfig.hidden), help="encoder widths"
+    )
+    tab.add_argument(
+        "--head-hidden", type=_argument(int, lambda v: v >= 0, "zero or more"), default=TabularConfig.head_hidden
+    )
+    tab.add_argument("--beta", type=_non_negative_float, default=TabularConfig.beta, help="KL weight")
+    tab.add_argument("--epochs", type=_positive_int, default=TabularConfig.epochs)
+    tab.add_argument("--batch-size", type=_positive_int, default=TabularConfig.batch_size)
+    tab.add_argument("--lr", type=_positive_float, default=TabularConfig.lr)
+    tab.add_argument("--weight-decay", type=_non_negative_float, default=TabularConfig.weight_decay)
+    tab.add_argument("--log-features", action="store_true", help="sign(x)·log(1+|x|) before standardising")
+    tab.add_argument(
+        "--test-fraction", type=_argument(float, lambda v: 0.05 <= v <= 0.5, "between 0.05 and 0.5"), default=0.25
+    )
+    tab.add_argument("--seed", type=_seed, default=0, help="split, initial weights, batch order and noise")
+    tab.add_argument(
+        "--out", type=Path, required=True, help="checkpoint path (.pt); a .md model card is written beside it"
+    )
+    tab.add_argument("--quiet", action="store_true", help="no progress on stderr")
+
     e = commands.add_parser("eval", help="print a checkpoint's test -ELBO and importance-sampled log-likelihood")
     e.add_argument("checkpoint", type=Path)
     e.add_argument("--k", type=_positive_int, default=100, help="importance samples per image")
@@ -123,6 +160,11 @@ def parse_arguments(argv: list[str]) -> argparse.Namespace:
     """The parsed command line; a usage error exits with status 2 and a message in words."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.command == "train-tabular":
+        if args.out.suffix != ".pt":
+            parser.error(f"argument --out: must end in .pt, got {str(args.out)!r}")
+        if (args.csv is None) != (args.label is None):
+            parser.error("--csv and --label go together: the file, and the name of its label column")
     if args.command == "train":
         if args.out.suffix != ".pt":
             parser.error(f"argument --out: must end in .pt, got {str(args.out)!r}")
@@ -271,15 +313,80 @@ def format_metrics(metrics: dict) -> str:
     )
 
 
+def command_train_tabular(args: argparse.Namespace) -> int:
+    if args.csv is not None:
+        table = read_csv_table(args.csv.read_bytes(), args.label, args.missing)
+        X, y, feature_names, class_names, dataset = (
+            table.X,
+            table.y,
+            table.feature_names,
+            table.class_names,
+            args.csv.name,
+        )
+        for note in table.notes:
+            print(f"note: {note}", file=sys.stderr)
+    else:
+        X, y, feature_names, class_names = load_table(args.dataset)
+        dataset = args.dataset
+    config = TabularConfig(
+        latent_dim=args.latent_dim,
+        mode=args.mode,
+        hidden=tuple(args.hidden),
+        head_hidden=args.head_hidden,
+        beta=args.beta,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        weight_decay=args.weight_decay,
+        log_features=args.log_features,
+    )
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    X_train, X_test, y_train, y_test = split_table(X, y, args.test_fraction, args.seed)
+    model = new_model(X_train, config, feature_names, class_names, seed=args.seed)
+    record = TabularRecord(y_train, y_test)
+    for event in tqdm(
+        train_tabular(model, X_train, y_train, X_test, y_test, seed=args.seed),
+        total=config.epochs * (2 if config.mode == "vae-then-head" else 1),
+        unit="epoch",
+        disable=args.quiet,
+        file=sys.stderr,
+    ):
+        record.add(event)
+    meta = tabular_meta(
+        model,
+        record,
+        results(model, X_train, y_train, X_test, y_test, args.seed),
+        name=args.out.stem,
+        dataset=dataset,
+        test_fraction=args.test_fraction,
+        seed=args.seed,
+        command=args.command_line,
+    )
+    save_tabular(args.out, model, meta)
+    card = args.out.with_suffix(".md")
+    write_atomically(
+        card,
+        lambda file: file.write(
+            tabular_card(config, {**meta, **{"feature_names": feature_names, "class_names": class_names}}).encode()
+        ),
+    )
+    print(f"saved {args.out} and its model card {card}")
+    for name, scored in meta["results"].items():
+        if name != "selective_accuracy":
+            print(f"{name}: test accuracy {scored['accuracy']:.2%}, F1 {scored['f1']:.3f}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the exit status (see the module's docstring)."""
     args = parse_arguments(sys.argv[1:] if argv is None else argv)
     try:
-        return command_train(args) if args.command == "train" else command_eval(args)
+        commands = {"train": command_train, "train-tabular": command_train_tabular, "eval": command_eval}
+        return commands[args.command](args)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return INTERRUPTED
-    except (DatasetNotFoundError, CheckpointError, ValueError, OSError) as err:
+    except (DatasetNotFoundError, CheckpointError, TableError, ValueError, OSError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
 

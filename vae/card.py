@@ -72,3 +72,62 @@ Re-check with `{eval_command}`.
 
 Data: MNIST (LeCun, Cortes, Burges; CC BY-SA 3.0) unless stated above.
 """
+
+
+def tabular_card(config, meta: dict) -> str:
+    """A markdown model card for a tabular model (`vae.tabular`), from its config and metadata."""
+    results = meta["results"]
+    names = meta["class_names"]
+    rows = "\n".join(
+        f"| {name} | {r['accuracy']:.2%} | {r['f1']:.3f} |"
+        for name, r in results.items()
+        if name != "selective_accuracy"
+    )
+    selective = "\n".join(
+        f"| {coverage:.0%} | {accuracy:.2%} | {kept} |"
+        for coverage, accuracy, kept in results.get("selective_accuracy", [])
+    )
+    confusion = results.get("VAE lab model", {}).get("confusion")
+    confusion_rows = (
+        "\n".join(f"| **{names[i]}** | " + " | ".join(str(v) for v in row) + " |" for i, row in enumerate(confusion))
+        if confusion
+        else ""
+    )
+    last = meta["history"][-1] if meta["history"] else {}
+    return f"""# Model card: `{meta["name"]}`
+
+A tabular VAE with a classifier head (seed 004's VAEC), mode `{config.mode}`, latent dimension
+{config.latent_dim}, encoder widths {list(config.hidden)}, head width {config.head_hidden}, β {config.beta:g},
+{config.epochs} epochs, learning rate {config.lr:g}, weight decay {config.weight_decay:g},
+{"sign·log(1+|x|) then " if config.log_features else ""}standardised features (fitted on the training rows).
+Data: {meta["dataset"]}, {meta["train_rows"]} training rows and {meta["test_rows"]} test rows
+(stratified split, test fraction {meta["test_fraction"]:g}, seed {meta["seed"]}), {len(meta["feature_names"])} features,
+classes {", ".join(names)}.
+
+## How it was made
+```
+{meta.get("command", "trained in the Tabular lab of the VAE Lab app (settings in this card)")}
+```
+Training took {meta["training_time_s"]:.1f} s (torch {meta["torch_version"]}, CPU), {meta["created"]}.
+
+## Test results (the same split for every model)
+| model | accuracy | F1 |
+|---|---|---|
+{rows}
+
+Final epoch: test prediction loss {last.get("test_pred", float("nan")):.3f}, reconstruction
+{last.get("test_recon", float("nan")):.2f}, KL {last.get("test_kl", float("nan")):.2f} nats per row.
+
+Confusion matrix (rows: true class, columns: predicted):
+
+| | {" | ".join(names)} |
+|---|{"---|" * len(names)}
+{confusion_rows}
+
+## Selective accuracy (rows ranked by how clearly their latent mean sits in the predicted class's region)
+| coverage | accuracy | rows |
+|---|---|---|
+{selective}
+
+Cross-validated figures: `python -m bench.tabular` (see the README's results table).
+"""

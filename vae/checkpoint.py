@@ -37,7 +37,7 @@ def save_checkpoint(path: str | os.PathLike | BinaryIO, model: VAE, meta: dict |
 
     A file path is written atomically: a crash mid-write never leaves a broken file there.
     """
-    _check_plain(meta or {}, "meta")
+    check_plain(meta or {}, "meta")
     payload = {
         "format_version": FORMAT_VERSION,
         "config": model.config.to_dict(),
@@ -74,15 +74,15 @@ def write_atomically(path: str | os.PathLike, write: Callable[[BinaryIO], object
 _PLAIN_SCALARS = (str, int, float, bool, type(None))
 
 
-def _check_plain(value: object, where: str) -> None:
+def check_plain(value: object, where: str) -> None:
     """Metadata must be plain data, or the file could not be read back with weights_only=True."""
     if isinstance(value, dict):
         for k, v in value.items():
-            _check_plain(k, f"{where} key")
-            _check_plain(v, f"{where}[{k!r}]")
+            check_plain(k, f"{where} key")
+            check_plain(v, f"{where}[{k!r}]")
     elif isinstance(value, list | tuple):
         for i, v in enumerate(value):
-            _check_plain(v, f"{where}[{i}]")
+            check_plain(v, f"{where}[{i}]")
     elif type(value) not in _PLAIN_SCALARS:
         raise TypeError(f"{where} is a {type(value).__name__}; checkpoint metadata must be plain data")
 
@@ -122,13 +122,8 @@ def checkpoint_bytes(model: VAE, meta: dict | None = None) -> bytes:
     return buffer.getvalue()
 
 
-def load_checkpoint(source: str | os.PathLike | BinaryIO | bytes) -> tuple[VAE, dict]:
-    """Read and validate a checkpoint → (model in eval mode, meta dict).
-
-    Safe on untrusted files: anything but tensors and plain containers is refused without
-    being run, and the weights are checked against the config before any memory is given to
-    the model. Every failure raises CheckpointError with a message fit to show a user.
-    """
+def read_payload(source: str | os.PathLike | BinaryIO | bytes) -> dict:
+    """The checkpoint's plain-data dict, read without running any code; its keys and version checked."""
     if isinstance(source, bytes | bytearray):
         source = io.BytesIO(source)
     try:
@@ -153,6 +148,22 @@ def load_checkpoint(source: str | os.PathLike | BinaryIO | bytes) -> tuple[VAE, 
             f"Unsupported checkpoint format version {payload['format_version']!r} "
             f"(this version of VAE Lab reads version {FORMAT_VERSION})."
         )
+    return payload
+
+
+def load_checkpoint(source: str | os.PathLike | BinaryIO | bytes) -> tuple[VAE, dict]:
+    """Read and validate a checkpoint → (model in eval mode, meta dict).
+
+    Safe on untrusted files: anything but tensors and plain containers is refused without
+    being run, and the weights are checked against the config before any memory is given to
+    the model. Every failure raises CheckpointError with a message fit to show a user.
+    """
+    payload = read_payload(source)
+    kind = payload.get("kind", "image")
+    if kind == "tabular":
+        raise CheckpointError("This checkpoint holds a table classifier, not an image VAE: load it in the Tabular lab.")
+    if kind != "image":
+        raise CheckpointError(f"This checkpoint holds a model of an unknown kind ({kind!r}).")
     if not isinstance(payload["config"], dict):
         raise CheckpointError("The checkpoint's model configuration is invalid: it is not a dict.")
     try:
@@ -161,13 +172,13 @@ def load_checkpoint(source: str | os.PathLike | BinaryIO | bytes) -> tuple[VAE, 
         raise CheckpointError(f"The checkpoint's model configuration is invalid: {err}") from None
     with torch.device("meta"):  # shapes only, no memory, however large the config claims to be
         model = VAE(config)
-    _check_weights(model, payload["state_dict"])
+    check_weights(model, payload["state_dict"])
     weights = {name: t.to(torch.float32).contiguous() for name, t in payload["state_dict"].items()}
     model.load_state_dict(weights, assign=True)  # the checked tensors replace the meta ones: no random init
     return model.eval(), _checked_meta(payload["meta"])
 
 
-def _check_weights(model: VAE, state_dict: object) -> None:
+def check_weights(model: torch.nn.Module, state_dict: object) -> None:
     """Refuse weights that do not fit the model (still on the meta device), or that are not finite."""
     expected = {name: tuple(t.shape) for name, t in model.state_dict().items()}
     size = sum(math.prod(shape) for shape in expected.values())

@@ -96,6 +96,17 @@ class VAEConfig:
         return cls(**values)
 
 
+@torch.no_grad()
+def initialise_layers(module: nn.Module, generator: torch.Generator) -> None:
+    """PyTorch's default initialisation of every layer in `module`, drawn from `generator` (as
+    `manual_seed(s)` then building the layers gives), so threads training side by side repeat exactly."""
+    for layer in module.modules():
+        if isinstance(layer, nn.Linear | nn.Conv2d | nn.ConvTranspose2d):
+            nn.init.kaiming_uniform_(layer.weight, a=math.sqrt(5), generator=generator)
+            bound = 1 / math.sqrt(layer.weight[0].numel())  # 1 / sqrt(fan_in), as PyTorch computes it
+            nn.init.uniform_(layer.bias, -bound, bound, generator=generator)
+
+
 class VAEOutput(NamedTuple):
     """What a forward pass returns: decoder logits, posterior parameters and the sampled z."""
 
@@ -131,7 +142,7 @@ class VAE(nn.Module):
             with torch.device("meta"):
                 self._build_layers()
             self.to_empty(device="cpu")
-            self._initialise(torch.Generator().manual_seed(seed))
+            initialise_layers(self, torch.Generator().manual_seed(seed))
 
     def _build_layers(self) -> None:
         config = self.config
@@ -176,15 +187,6 @@ class VAE(nn.Module):
         else:
             self.decoder_body = _mlp(dec_sizes)
             self.decoder_head = nn.Unflatten(1, config.image_shape)
-
-    @torch.no_grad()
-    def _initialise(self, generator: torch.Generator) -> None:
-        """PyTorch's default initialisation of each layer, from `generator` (as `manual_seed(s); VAE(config)` gives)."""
-        for layer in self.modules():
-            if isinstance(layer, nn.Linear | nn.Conv2d | nn.ConvTranspose2d):
-                nn.init.kaiming_uniform_(layer.weight, a=math.sqrt(5), generator=generator)
-                bound = 1 / math.sqrt(layer.weight[0].numel())  # 1 / sqrt(fan_in), as PyTorch computes it
-                nn.init.uniform_(layer.bias, -bound, bound, generator=generator)
 
     @property
     def device(self) -> torch.device:

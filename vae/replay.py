@@ -45,8 +45,8 @@ class LatentReplay:
         """Plain data for checkpoint metadata (about 5 KB per snapshot of 1,000 images)."""
         return {
             "epochs": list(self.epochs),
-            "labels": _pack(self.labels.astype(np.uint8)),
-            "codes": [_pack(c.astype("<f2")) for c in self.codes],
+            "labels": pack_array(self.labels.astype(np.uint8)),
+            "codes": [pack_array(c.astype("<f2")) for c in self.codes],
             "dims": int(self.codes[0].shape[1]) if self.codes else 2,
             "projected": self.projected,
         }
@@ -56,10 +56,10 @@ class LatentReplay:
         """The replay a checkpoint carries; None when it has none or it is malformed (never raises)."""
         data = meta.get(META_KEY)
         try:
-            labels = _unpack(data["labels"], np.uint8).astype(np.int64)
+            labels = unpack_array(data["labels"], np.uint8).astype(np.int64)
             dims = int(data["dims"])
             epochs = [int(e) for e in data["epochs"]]
-            codes = [_unpack(c, "<f2").astype(np.float32).reshape(-1, dims) for c in data["codes"]]
+            codes = [unpack_array(c, "<f2").astype(np.float32).reshape(-1, dims) for c in data["codes"]]
         except (TypeError, KeyError, ValueError, AttributeError):
             return None
         shapes_agree = all(len(c) == len(labels) for c in codes) and len(codes) == len(epochs)
@@ -111,9 +111,9 @@ class ReplayRecorder:
         return {META_KEY: replay.to_meta()} if replay else {}
 
 
-def _pack(array: np.ndarray) -> str:
+def pack_array(array: np.ndarray) -> str:
     return base64.b64encode(np.ascontiguousarray(array).tobytes()).decode("ascii")
 
 
-def _unpack(text: str, dtype) -> np.ndarray:
+def unpack_array(text: str, dtype) -> np.ndarray:
     return np.frombuffer(base64.b64decode(text.encode("ascii"), validate=True), dtype=dtype)
