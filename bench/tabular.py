@@ -59,7 +59,8 @@ def main() -> None:
     started = time.perf_counter()
     runs = cross_validate(args.dataset, args.repeats, args.modes)
     n = len(next(iter(runs.values()))["accuracy"])
-    print(f"## {args.dataset}: {args.repeats}×10-fold stratified CV ({n} fits per model), TabularConfig() = {TabularConfig()}")
+    print(f"## {args.dataset}: {args.repeats}×10-fold stratified CV, {n} fits per model")
+    print(f"recipe: {TabularConfig()}")
     print_table(
         ["model", "accuracy % (mean ± sd)", "F1 (mean ± sd)", "s per fit"],
         [
@@ -76,8 +77,8 @@ def main() -> None:
         diff = 100 * (np.array(runs["variational-mlp"]["accuracy"]) - np.array(runs["LogisticRegression"]["accuracy"]))
         wins, ties = int((diff > 0).sum()), int((diff == 0).sum())
         print(
-            f"\nvariational-mlp − LogisticRegression, paired over the same folds: {diff.mean():+.2f} ± {diff.std():.2f} "
-            f"points (better on {wins} folds, equal on {ties}, worse on {len(diff) - wins - ties})"
+            "\nvariational-mlp − LogisticRegression, paired over the same folds: "
+            f"{diff.mean():+.2f} ± {diff.std():.2f} points (better on {wins} folds, equal on {ties}, worse on {len(diff) - wins - ties})"
         )
     print(f"\n{time.perf_counter() - started:.0f} s in all; load average {load_average()}")
 

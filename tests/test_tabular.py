@@ -15,8 +15,8 @@ from vae.tabular import (
     MODES,
     TabularConfig,
     fit_tabular,
-    load_tabular,
     load_table,
+    load_tabular,
     new_model,
     save_tabular,
     split_table,
@@ -45,7 +45,7 @@ def test_bundled_tables_load_offline(name, shape, n_classes):
 
 @pytest.mark.parametrize("mode", list(MODES))
 def test_every_mode_trains_and_gives_shapes(mode, wine):
-    (X_train, X_test, y_train, y_test), features, classes = wine
+    (X_train, X_test, y_train, _), features, classes = wine
     model = fit_tabular(X_train, y_train, TabularConfig(mode=mode, latent_dim=3, **FAST), 0, features, classes)
     mu, logvar = model.encode(X_test)
     assert mu.shape == logvar.shape == (len(X_test), 3)
@@ -68,7 +68,7 @@ def test_modes_learn_the_classes(wine):
 
 
 def test_scaling_is_fitted_on_the_training_rows_only(wine):
-    (X_train, X_test, y_train, _), *_ = wine
+    (X_train, X_test, _, _), *_ = wine
     model = new_model(X_train, TabularConfig(**FAST, log_features=False), n_classes=3)
     np.testing.assert_allclose(model.center.numpy(), X_train.mean(0), rtol=1e-5)
     np.testing.assert_allclose(model.scale.numpy(), X_train.std(0), rtol=1e-4)
@@ -85,7 +85,7 @@ def test_missing_values_are_filled_with_training_medians():
 
 
 def test_log_features_compress_long_tails_and_reconstruct_in_table_units(wine):
-    (X_train, X_test, y_train, _), *_ = wine
+    (X_train, X_test, _, _), *_ = wine
     model = new_model(X_train, TabularConfig(**FAST), n_classes=3)
     np.testing.assert_allclose(model.center.numpy(), np.log1p(X_train).mean(0), rtol=1e-4)
     decoded = model.to_raw(model.standardise(X_test))
@@ -143,7 +143,7 @@ def test_latent_regions_on_a_case_with_known_answers():
     # Class 0: the four points (±1, 0), (0, ±1) → mean (0, 0), covariance diag(2/3, 2/3) (ddof 1).
     # Class 1: the same shape around (10, 0).
     square = np.array([[1, 0], [-1, 0], [0, 1], [0, -1]], dtype=float)
-    codes = np.concatenate([square, square + [10, 0]])
+    codes = np.concatenate([square, square + np.array([10, 0])])
     regions = LatentRegions.fit(codes, np.array([0] * 4 + [1] * 4), n_classes=2, ridge=0.0)
     np.testing.assert_allclose(regions.covariances[0], np.eye(2) * 2 / 3)
     point = np.array([[2.0, 0.0]])  # Mahalanobis distance to class 0: 2 / sqrt(2/3) = sqrt(6)
@@ -185,7 +185,10 @@ def test_pure_noise_columns_are_the_first_to_go():
 
 
 # ---- CSV ---------------------------------------------------------------------------------------------
-GOOD = b"a,b,name,label\n1,2,x,yes\n2,3,y,no\n3,4,z,yes\n4,5,w,no\n5,6,v,yes\n6,7,u,no\n7,8,t,yes\n8,9,s,no\n9,1,r,yes\n0,2,q,no\n1,1,p,yes\n2,2,o,no\n"
+GOOD = (
+    b"a,b,name,label\n1,2,x,yes\n2,3,y,no\n3,4,z,yes\n4,5,w,no\n5,6,v,yes\n6,7,u,no\n7,8,t,yes\n8,9,s,no\n"
+    b"9,1,r,yes\n0,2,q,no\n1,1,p,yes\n2,2,o,no\n"
+)
 
 
 def test_a_good_csv_drops_text_columns_with_a_note():
