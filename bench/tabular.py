@@ -75,10 +75,10 @@ def main() -> None:
     )
     if "variational-mlp" in runs:
         diff = 100 * (np.array(runs["variational-mlp"]["accuracy"]) - np.array(runs["LogisticRegression"]["accuracy"]))
-        wins, ties = int((diff > 0).sum()), int((diff == 0).sum())
+        wins, ties, losses = int((diff > 0).sum()), int((diff == 0).sum()), int((diff < 0).sum())
         print(
             "\nvariational-mlp − LogisticRegression, paired over the same folds: "
-            f"{diff.mean():+.2f} ± {diff.std():.2f} points (better on {wins} folds, equal on {ties}, worse on {len(diff) - wins - ties})"
+            f"{diff.mean():+.2f} ± {diff.std():.2f} points (better on {wins} folds, equal on {ties}, worse on {losses})"
         )
     print(f"\n{time.perf_counter() - started:.0f} s in all; load average {load_average()}")
 
