@@ -20,6 +20,7 @@ pages = st.navigation(
         st.Page("app_pages/generate.py", title="Generate", icon=":material/auto_awesome:"),
         st.Page("app_pages/anomaly.py", title="Anomaly lab", icon=":material/troubleshoot:"),
         st.Page("app_pages/compare.py", title="Compare models", icon=":material/compare:"),
+        st.Page("app_pages/tabular.py", title="Tabular lab", icon=":material/table_chart:"),
     ]
 )
 links.read_incoming()  # before anything reads a widget: a link, a reload or back/forward sets the view

@@ -367,9 +367,8 @@ def roc_pr_figure(
     return fig
 
 
-def confusion_figure(confusion: np.ndarray) -> go.Figure:
-    """2×2 confusion matrix with counts: rows are the truth, columns the prediction."""
-    names = ["normal", "anomaly"]
+def confusion_figure(confusion: np.ndarray, names: Sequence[str] = ("normal", "anomaly")) -> go.Figure:
+    """A confusion matrix with counts: rows are the truth, columns the prediction."""
     fig = go.Figure(
         go.Heatmap(
             z=confusion, x=[f"predicted {n}" for n in names], y=[f"truly {n}" for n in names],
@@ -377,7 +376,7 @@ def confusion_figure(confusion: np.ndarray) -> go.Figure:
         )
     )  # fmt: skip
     fig.update_yaxes(autorange="reversed")
-    fig.update_layout(height=260, margin={"l": 10, "r": 10, "t": 10, "b": 10})
+    fig.update_layout(height=max(260, 60 * len(names)), margin={"l": 10, "r": 10, "t": 10, "b": 10})
     return fig
 
 
@@ -392,4 +391,108 @@ def class_score_bars(scores: Sequence[float], class_names: Sequence[str], thresh
     fig.update_layout(
         height=240, xaxis_title="tested as class", yaxis_title="score", margin={"l": 10, "r": 10, "t": 10, "b": 10}
     )
+    return fig
+
+
+def tabular_curves(history: Sequence[dict]) -> go.Figure:
+    """A tabular run's per-epoch train/test curves: the objective, its parts, and the accuracy with the
+    posterior mean and with a sampled z (seed 004 plots both)."""
+    panels = [
+        ("total", "objective"), ("recon", "reconstruction"), ("kl", "KL"),
+        ("pred", "prediction loss"), ("accuracy", "accuracy (mean z)"), ("accuracy_sampled", "accuracy (sampled z)"),
+    ]  # fmt: skip
+    fig = make_subplots(rows=2, cols=3, subplot_titles=[title for _, title in panels], vertical_spacing=0.18)
+    epochs = [h["epoch"] for h in history]
+    for i, (part, _) in enumerate(panels):
+        row, col = divmod(i, 3)
+        for split, dash, colour in (("train", "dot", "#ff7f0e"), ("test", "solid", "#1f77b4")):
+            key = f"{split}_{part}"
+            if history and key in history[-1]:
+                fig.add_trace(
+                    go.Scatter(
+                        x=epochs, y=[h.get(key) for h in history], name=split, mode="lines",
+                        line={"dash": dash, "color": colour}, showlegend=i == 0, legendgroup=split,
+                    ),
+                    row=row + 1, col=col + 1,
+                )  # fmt: skip
+    fig.update_layout(height=460, margin={"l": 10, "r": 10, "t": 40, "b": 10}, legend={"orientation": "h", "y": -0.12})
+    return fig
+
+
+def tabular_replay_figure(
+    epochs: Sequence[int],
+    train_codes: Sequence[np.ndarray],
+    test_codes: Sequence[np.ndarray],
+    train_labels: np.ndarray,
+    test_labels: np.ndarray,
+    class_names: Sequence[str],
+    axis_range: float | None = None,
+) -> go.Figure:
+    """Train rows beside test rows in the latent plane, one animation frame per snapshot (play/pause and an
+    epoch slider). `axis_range` fixes both axes to [−r, r] (seed 004: ±5 for sampled z, ±3 for means);
+    None fits the axes to each snapshot."""
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("train rows", "test rows"), horizontal_spacing=0.08)
+
+    def traces(train: np.ndarray, test: np.ndarray) -> list[go.Scatter]:
+        out = []
+        for col, (codes, labels) in enumerate(((train, train_labels), (test, test_labels)), start=1):
+            y_of = (lambda c: c[:, 1]) if codes.shape[1] > 1 else (lambda c: np.zeros(len(c)))
+            for k, name in enumerate(class_names):
+                own = codes[labels == k]
+                out.append(
+                    go.Scatter(
+                        x=own[:, 0], y=y_of(own), mode="markers", name=name, legendgroup=name, showlegend=col == 1,
+                        marker={"size": 5, "color": CLASS_COLOURS[k % 10], "opacity": 0.7},
+                        xaxis=f"x{'' if col == 1 else col}", yaxis=f"y{'' if col == 1 else col}",
+                    )
+                )  # fmt: skip
+        return out
+
+    def layout(train: np.ndarray, test: np.ndarray) -> dict:
+        if axis_range is not None:
+            r = [-axis_range, axis_range]
+            return {"xaxis.range": r, "yaxis.range": r, "xaxis2.range": r, "yaxis2.range": r}
+        both = np.concatenate([train, test])
+        low, high = both.min(0), both.max(0)
+        pad = 0.05 * np.maximum(high - low, 1e-3)
+        xr = [float(low[0] - pad[0]), float(high[0] + pad[0])]
+        yr = [float(low[-1] - pad[-1]), float(high[-1] + pad[-1])] if both.shape[1] > 1 else [-1, 1]
+        return {"xaxis.range": xr, "yaxis.range": yr, "xaxis2.range": xr, "yaxis2.range": yr}
+
+    def as_layout(ranges: dict) -> go.Layout:
+        return go.Layout(
+            xaxis={"range": ranges["xaxis.range"]}, yaxis={"range": ranges["yaxis.range"]},
+            xaxis2={"range": ranges["xaxis2.range"]}, yaxis2={"range": ranges["yaxis2.range"]},
+        )  # fmt: skip
+
+    frames = [
+        go.Frame(data=traces(a, b), name=str(e), layout=as_layout(layout(a, b)))
+        for e, a, b in zip(epochs, train_codes, test_codes, strict=True)
+    ]
+    fig.add_traces(list(frames[-1].data))
+    fig.frames = frames
+    play = {"frame": {"duration": 600, "redraw": True}, "transition": {"duration": 0}, "fromcurrent": True}
+    pause = {"frame": {"duration": 0, "redraw": True}, "mode": "immediate", "transition": {"duration": 0}}
+    fig.update_layout(
+        as_layout(layout(train_codes[-1], test_codes[-1])),
+        height=440,
+        margin={"l": 10, "r": 10, "t": 30, "b": 100},
+        legend={"itemsizing": "constant", "orientation": "h", "y": 1.12},
+        updatemenus=[
+            {
+                "type": "buttons", "direction": "left", "x": 0, "y": -0.12, "xanchor": "left", "yanchor": "top",
+                "buttons": [
+                    {"label": "▶ Play", "method": "animate", "args": [None, play]},
+                    {"label": "❚❚ Pause", "method": "animate", "args": [[None], pause]},
+                ],
+            }
+        ],
+        sliders=[
+            {
+                "active": len(frames) - 1, "x": 0.2, "len": 0.8, "y": -0.08, "yanchor": "top",
+                "currentvalue": {"prefix": "epoch "},
+                "steps": [{"label": f.name, "method": "animate", "args": [[f.name], pause]} for f in frames],
+            }
+        ],
+    )  # fmt: skip
     return fig

@@ -391,7 +391,9 @@ def _snapshot(model: TabularVAE, x: torch.Tensor, x_test: torch.Tensor | None, s
     mu, logvar = model.posterior(x)
     snap = {"train_mu": mu.numpy().copy(), "train_z": _sample(mu, logvar, torch.Generator().manual_seed(seed)).numpy()}
     if x_test is not None:
-        snap["test_mu"] = model.posterior(x_test)[0].numpy().copy()
+        mu, logvar = model.posterior(x_test)
+        snap["test_mu"] = mu.numpy().copy()
+        snap["test_z"] = _sample(mu, logvar, torch.Generator().manual_seed(seed + 1)).numpy()
     return snap
 
 

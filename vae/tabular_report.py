@@ -14,7 +14,7 @@ from vae.replay import pack_array, unpack_array
 from vae.tabular import TabularProgress, TabularVAE
 from vae.tabular_study import LatentRegions, selective_accuracy
 
-SNAPSHOT_KEYS = ("train_mu", "train_z", "test_mu")
+SNAPSHOT_KEYS = ("train_mu", "train_z", "test_mu", "test_z")
 
 
 @dataclass
@@ -77,7 +77,8 @@ class TabularReplay:
             }
         except (TypeError, KeyError, ValueError, AttributeError):
             return None
-        sizes = {"train_mu": len(train_labels), "train_z": len(train_labels), "test_mu": len(test_labels)}
+        sizes = {"train_mu": len(train_labels), "train_z": len(train_labels)}
+        sizes |= {"test_mu": len(test_labels), "test_z": len(test_labels)}
         if not epochs or not 1 <= dims <= 64 or len(epochs) > 64:
             return None
         if any(len(codes[k]) != len(epochs) or any(len(c) != sizes[k] for c in codes[k]) for k in SNAPSHOT_KEYS):

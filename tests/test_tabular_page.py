@@ -1,0 +1,58 @@
+"""The Tabular lab page through AppTest: the shipped model's views, training, CSV uploads, a row's prediction."""
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.conftest import REPO
+
+PAGE = "app_pages/tabular.py"
+pytestmark = pytest.mark.usefixtures("app_data_dir")
+
+
+def open_lab() -> AppTest:
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=60)
+    at.run()
+    at.switch_page(PAGE).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def text(at: AppTest) -> str:
+    return " ".join(m.value for m in [*at.markdown, *at.caption, *at.subheader, *at.info, *at.warning, *at.error])
+
+
+def test_the_shipped_model_shows_every_view_instantly():
+    at = open_lab()
+    assert "Model: breast_cancer_vaec (shipped)" in text(at)
+    assert len(at.tabs) == 5
+    assert any("LogisticRegression" in str(df.value) for df in at.dataframe)
+    assert "σ** from the benign region" in text(at) or "σ** from the malignant region" in text(at)  # the row prediction's confidence reading
+
+
+def test_training_on_wine_replaces_the_model_with_the_new_run():
+    at = open_lab()
+    at.radio(key="tab_table").set_value("wine").run()
+    assert "No model for this table yet" in text(at)
+    at.number_input(key="tab_epochs").set_value(20)
+    at.button[0].click().run()  # the form's Train button
+    assert not at.exception, at.exception
+    assert "Model: wine-variational-mlp (trained here)" in text(at)
+    assert at.session_state.tab_run.model.class_names == ["class_0", "class_1", "class_2"]
+
+
+def test_a_huge_beta_is_explained_as_a_collapse():
+    at = open_lab()
+    at.number_input(key="tab_beta").set_value(10.0)
+    at.button[0].click().run()
+    assert "The encoder gave up" in text(at)
+
+
+def test_editing_a_row_moves_its_prediction():
+    at = open_lab()
+    before = at.metric[0].value
+    editor_key = "tab_row_editor_0"
+    assert before in ("malignant", "benign"), before
+    # every feature far below its training range: an out-of-domain row
+    at.session_state[editor_key] = {"edited_rows": {i: {"value": -1000.0} for i in range(30)}, "added_rows": [], "deleted_rows": []}
+    at.run()
+    assert "Out of domain" in text(at)

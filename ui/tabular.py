@@ -1,0 +1,360 @@
+"""The Tabular lab's parts: the table choice, training live, and the views of one run."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from vae.checkpoint import CheckpointError
+from vae.plots import add_point, confusion_figure, latent_scatter, tabular_curves, tabular_replay_figure
+from vae.tables import MAX_BYTES, MAX_COLUMNS, MAX_ROWS, TableError, csv_columns, read_csv_table
+from vae.tabular import (
+    MODES,
+    TabularConfig,
+    TabularVAE,
+    load_table,
+    load_tabular,
+    new_model,
+    split_table,
+    tabular_checkpoint_bytes,
+    train_tabular,
+)
+from vae.tabular_report import TabularRecord, TabularReplay, results, tabular_meta
+from vae.tabular_study import LatentRegions, feature_elimination, feature_r2
+from vae.training import TrainingDiverged
+
+SHIPPED = "breast_cancer_vaec"
+SHIPPED_PATH = Path(__file__).resolve().parents[1] / "checkpoints" / f"{SHIPPED}.pt"
+BUNDLED = {"breast-cancer": "Breast cancer (Wisconsin, 569 rows)", "wine": "Wine (178 rows)"}
+UPLOAD = "Your CSV"
+
+
+@dataclass(frozen=True)
+class TableChoice:
+    name: str  # "breast-cancer", "wine" or the CSV's file name
+    X: np.ndarray
+    y: np.ndarray
+    feature_names: list[str]
+    class_names: list[str]
+
+
+@dataclass(frozen=True)
+class TabularRun:
+    """A trained (or shipped) model with the split it was trained and tested on."""
+
+    model: TabularVAE
+    meta: dict
+    table: str
+    X_train: np.ndarray
+    X_test: np.ndarray
+    y_train: np.ndarray
+    y_test: np.ndarray
+    source: str  # "shipped" or "trained here"
+
+    @property
+    def replay(self) -> TabularReplay | None:
+        return TabularReplay.from_meta(self.meta.get("tabular_replay"))
+
+    @property
+    def class_names(self) -> list[str]:
+        return self.model.class_names
+
+
+@st.cache_resource(show_spinner=False)
+def _shipped() -> tuple[TabularVAE, dict]:
+    return load_tabular(SHIPPED_PATH)
+
+
+def shipped_run() -> TabularRun | None:
+    """The shipped breast-cancer model with its own split (rebuilt from the seed and fraction in its card)."""
+    try:
+        model, meta = _shipped()
+    except CheckpointError:
+        return None
+    X, y, _, _ = load_table(meta["dataset"])
+    X_train, X_test, y_train, y_test = split_table(X, y, meta["test_fraction"], meta["seed"])
+    return TabularRun(model, meta, meta["dataset"], X_train, X_test, y_train, y_test, "shipped")
+
+
+def choose_table() -> TableChoice | None:
+    """Radio: a bundled table or an upload. A bad upload shows why and returns None."""
+    options = [*BUNDLED, UPLOAD]
+    choice = st.radio("Table", options, format_func=lambda o: BUNDLED.get(o, o), horizontal=True, key="tab_table")
+    if choice != UPLOAD:
+        X, y, features, classes = load_table(choice)
+        return TableChoice(choice, X, y, features, classes)
+    upload = st.file_uploader(
+        "A CSV file with a header line",
+        type=["csv"],
+        key="tab_csv",
+        help=f"Numeric feature columns and one label column of 2–20 classes; at most {MAX_BYTES // 2**20} MB, "
+        f"{MAX_ROWS:,} rows and {MAX_COLUMNS} columns. Text columns are dropped.",
+    )
+    if upload is None:
+        st.info("Upload a CSV to train on your own table, or pick a bundled one.")
+        return None
+    data = upload.getvalue()
+    try:
+        columns = csv_columns(data)
+        row = st.columns(2)
+        label = row[0].selectbox("Label column", columns, index=len(columns) - 1, key="tab_label")
+        missing = row[1].radio(
+            "Rows with missing values",
+            ["drop", "median"],
+            format_func={"drop": "drop them", "median": "fill with the median"}.get,
+            horizontal=True,
+            key="tab_missing",
+        )
+        table = read_csv_table(data, label, missing)
+    except TableError as err:
+        st.error(f"**{upload.name}** cannot be used: {err}")
+        return None
+    for note in table.notes:
+        st.caption(note)
+    return TableChoice(upload.name, table.X, table.y, table.feature_names, table.class_names)
+
+
+def training_form(table: TableChoice) -> TabularRun | None:
+    """The settings form; on submit, trains live (progress, curves) and returns the run."""
+    default = TabularConfig()
+    with st.form("tab_form"):
+        row = st.columns(3)
+        mode = row[0].selectbox(
+            "Mode", list(MODES), key="tab_mode", help="\n\n".join(f"**{m}**: {d}" for m, d in MODES.items())
+        )
+        latent_dim = row[1].number_input("Latent dimensions", 1, 8, default.latent_dim, key="tab_latent")
+        beta = row[2].number_input("β (KL weight)", 0.0, 10.0, default.beta, step=0.01, format="%.3f", key="tab_beta")
+        row = st.columns(3)
+        epochs = row[0].number_input("Epochs", 1, 2000, default.epochs, key="tab_epochs")
+        seed = row[1].number_input("Seed", 0, 2**31 - 1, 0, key="tab_seed")
+        test_fraction = row[2].slider("Test fraction", 0.1, 0.5, 0.25, 0.05, key="tab_test_fraction")
+        submitted = st.form_submit_button("Train", type="primary")
+    if not submitted:
+        return None
+    config = replace(default, mode=mode, latent_dim=int(latent_dim), beta=float(beta), epochs=int(epochs))
+    X_train, X_test, y_train, y_test = split_table(table.X, table.y, test_fraction, int(seed))
+    model = new_model(X_train, config, table.feature_names, table.class_names, seed=int(seed))
+    record = TabularRecord(y_train, y_test)
+    bar, chart = st.progress(0.0, "Training…"), st.empty()
+    every = max(1, config.epochs // 20)
+    try:
+        for event in train_tabular(model, X_train, y_train, X_test, y_test, seed=int(seed)):
+            record.add(event)
+            bar.progress(event.fraction_done, f"Epoch {event.epoch} of {event.epochs} ({event.phase})")
+            if event.epoch % every == 0 or event.epoch == event.epochs:
+                chart.plotly_chart(tabular_curves(record.history), key=f"tab_live_{event.epoch}")
+    except TrainingDiverged as err:
+        st.error(f"Training diverged: {err}")
+        if not record.history:
+            return None
+    bar.empty()
+    chart.empty()
+    scored = results(model, X_train, y_train, X_test, y_test, int(seed))
+    meta = tabular_meta(
+        model, record, scored, name=f"{table.name}-{mode}", dataset=table.name, test_fraction=test_fraction,
+        seed=int(seed),
+    )  # fmt: skip
+    return TabularRun(model, meta, table.name, X_train, X_test, y_train, y_test, "trained here")
+
+
+def warn_if_collapsed(run: TabularRun) -> None:
+    """Say so when the encoder gave up (every row at the prior) and the head only guesses the majority."""
+    last = run.meta["history"][-1] if run.meta["history"] else {}
+    majority = np.bincount(run.y_test).max() / len(run.y_test)
+    if run.model.config.has_head and last.get("test_accuracy", 1) <= majority + 0.01 and last.get("test_kl", 1) < 0.05:
+        st.warning(
+            f"The encoder gave up (KL {last['test_kl']:.3f} nats): every row sits at the prior, so the head can only "
+            f"guess the most common class ({majority:.0%} of the test rows). β = {run.model.config.beta:g} "
+            "outweighs the prediction loss; lower it (the default is "
+            f"{TabularConfig().beta:g}).",
+            icon=":material/warning:",
+        )
+
+
+def show_curves(run: TabularRun) -> None:
+    st.plotly_chart(tabular_curves(run.meta["history"]), key="tab_curves")
+    st.caption(
+        "Dotted: training rows; solid: test rows. The accuracy is shown with the head reading the posterior mean "
+        "(what predictions use) and a sampled z (what training sees). Reconstruction and KL are in nats per row."
+    )
+
+
+def show_replay(run: TabularRun) -> None:
+    replay = run.replay
+    if replay is None:
+        st.info("This model carries no latent snapshots.")
+        return
+    views = {
+        "sampled z, fixed axes (±5)": ("train_z", "test_z", 5.0),
+        "means, fixed axes (±3)": ("train_mu", "test_mu", 3.0),
+        "means, fitted axes": ("train_mu", "test_mu", None),
+    }
+    view = st.radio("Show", list(views), horizontal=True, key="tab_replay_view")
+    train_key, test_key, axis_range = views[view]
+    st.plotly_chart(
+        tabular_replay_figure(
+            replay.epochs, replay.codes[train_key], replay.codes[test_key], replay.train_labels, replay.test_labels,
+            run.class_names, axis_range,
+        ),
+        key="tab_replay",
+    )  # fmt: skip
+    st.caption(
+        f"Snapshots after epochs {', '.join(map(str, replay.epochs))}. Press ▶ Play or drag the slider. "
+        + ("Latent dimensions beyond the first two are not drawn. " if run.model.config.latent_dim > 2 else "")
+        + "Seed 004 watched the classes separate and, after long training, the code squeeze onto one line."
+    )
+
+
+def show_results(run: TabularRun) -> None:
+    scored = run.meta["results"]
+    names = [n for n in scored if n != "selective_accuracy"]
+    st.dataframe(
+        pd.DataFrame(
+            {"model": names, "accuracy": [scored[n]["accuracy"] for n in names], "F1": [scored[n]["f1"] for n in names]}
+        ),
+        hide_index=True,
+        column_config={
+            "accuracy": st.column_config.NumberColumn(format="percent"),
+            "F1": st.column_config.NumberColumn(format="%.3f"),
+        },
+    )
+    st.caption(
+        f"All on the same {len(run.y_test)} test rows; the baselines are scikit-learn's defaults trained on the same "
+        "training rows."
+    )
+    columns = st.columns(min(3, len(names)))
+    for column, name in zip(columns, names, strict=False):
+        column.markdown(f"**{name}**")
+        column.plotly_chart(
+            confusion_figure(np.array(scored[name]["confusion"]), run.class_names), key=f"tab_confusion_{name}"
+        )
+    if run.model.config.has_head:
+        from sklearn.metrics import classification_report
+
+        report = classification_report(
+            run.y_test, run.model.predict(run.X_test), target_names=run.class_names, output_dict=True, zero_division=0
+        )
+        st.markdown("**Classification report** (this model, test rows)")
+        st.dataframe(pd.DataFrame(report).T.round(3), key="tab_report")
+    if "selective_accuracy" in scored:
+        st.markdown(
+            "**Selective accuracy**: keep only the rows whose latent mean sits most clearly in its class's region"
+        )
+        st.dataframe(
+            pd.DataFrame(scored["selective_accuracy"], columns=["coverage", "accuracy", "rows kept"]),
+            hide_index=True,
+            column_config={
+                "coverage": st.column_config.NumberColumn(format="percent"),
+                "accuracy": st.column_config.NumberColumn(format="percent"),
+            },
+        )
+
+
+def show_row_prediction(run: TabularRun) -> None:
+    model = run.model
+    if not model.config.has_head:
+        st.info("A model trained in mode 'vae' has no classifier head: train one with a head to predict rows.")
+        return
+    index = st.number_input(
+        f"Test row (0 to {len(run.X_test) - 1})", 0, len(run.X_test) - 1, 0, key="tab_row",
+        help="Then edit any value in the table below and watch the prediction move.",
+    )  # fmt: skip
+    truth = run.class_names[run.y_test[index]]
+    values = pd.DataFrame({"feature": model.feature_names, "value": run.X_test[index].astype(float)})
+    left, right = st.columns([2, 3])
+    with left:
+        edited = st.data_editor(
+            values, disabled=["feature"], hide_index=True, key=f"tab_row_editor_{index}", height=320,
+            column_config={"value": st.column_config.NumberColumn(format="%.4g")},
+        )  # fmt: skip
+    row = edited["value"].to_numpy(dtype=np.float32)[None, :]
+    proba = model.predict_proba(row)[0]
+    predicted = int(proba.argmax())
+    mu = model.encode(row)[0]
+    train_codes = model.encode(run.X_train)[0]
+    regions = LatentRegions.fit(train_codes, run.y_train, len(run.class_names))
+    reading = regions.assess(mu, np.array([predicted]))
+    with right:
+        st.metric(
+            "Prediction", run.class_names[predicted], f"{proba[predicted]:.1%} (true class: {truth})", delta_color="off"
+        )
+        st.bar_chart(pd.DataFrame({"probability": proba}, index=run.class_names), height=160, horizontal=True)
+        sigma = float(reading.sigma[0])
+        st.markdown(
+            f"Its latent mean lies **{sigma:.2f} σ** from the {run.class_names[predicted]} region "
+            f"({'within' if reading.within[0] else 'outside'} 2 σ); per latent dimension, the t-test p-values are "
+            + ", ".join(f"z{d + 1}: {p:.3f}" for d, p in enumerate(reading.p_values[0]))
+            + f". Posterior of that region among the class regions: {reading.region_probability[0]:.1%}."
+        )
+        if reading.out_of_domain[0]:
+            st.warning(
+                f"Out of domain: this row lies beyond {regions.domain_radius():.1f} σ of every class's region, "
+                "where the head was never trained. Do not trust its prediction.",
+                icon=":material/warning:",
+            )
+    if model.config.latent_dim >= 2:
+        fig = latent_scatter(train_codes, run.y_train, run.class_names, marker_size=6)
+        st.plotly_chart(add_point(fig, mu[0], "this row"), key="tab_row_latent")
+        st.caption("Training rows' latent means (first two dimensions) and this row as a star.")
+
+
+def show_feature_study(run: TabularRun) -> None:
+    model = run.model
+    r2 = feature_r2(model, run.X_test) if model.config.has_decoder else None
+    if r2 is not None:
+        order = np.argsort(r2)
+        st.markdown("**How well this model reconstructs each feature** (R² on the test rows; 1 is perfect)")
+        st.bar_chart(pd.DataFrame({"R²": r2[order]}, index=np.array(model.feature_names)[order]), height=260)
+    st.markdown(
+        "**Seed 004's study**: train a VAE, drop the three least reconstructable features, retrain, and repeat "
+        "until every feature left reconstructs with R² ≥ 0.5, measuring the classifier's accuracy each round."
+    )
+    if st.button("Run the feature study", key="tab_study"):
+        with st.spinner("Training two models per round…"):
+            rounds = feature_elimination(
+                run.X_train, run.y_train, run.X_test, run.y_test, model.feature_names, model.config,
+                seed=int(run.meta.get("seed", 0)),
+            )  # fmt: skip
+        st.session_state.tab_study_rounds = (id(run.model), rounds)
+    stored = st.session_state.get("tab_study_rounds")
+    if stored and stored[0] == id(run.model):
+        rounds = stored[1]
+        st.dataframe(
+            pd.DataFrame(
+                {
+                    "round": range(1, len(rounds) + 1),
+                    "features": [len(r.features) for r in rounds],
+                    "lowest R²": [float(r.r2.min()) for r in rounds],
+                    "test accuracy": [r.accuracy for r in rounds],
+                    "dropped next": [", ".join(r.dropped) for r in rounds],
+                }
+            ),
+            hide_index=True,
+            column_config={"test accuracy": st.column_config.NumberColumn(format="percent")},
+        )
+        st.line_chart(
+            pd.DataFrame({"test accuracy": [r.accuracy for r in rounds]}, index=[len(r.features) for r in rounds]),
+            x_label="features kept",
+            height=220,
+        )
+
+
+def download_buttons(run: TabularRun) -> None:
+    from vae.card import tabular_card
+
+    row = st.columns(2)
+    name = run.meta.get("name", "tabular")
+    row[0].download_button(
+        "Download the model (.pt)", tabular_checkpoint_bytes(run.model, run.meta), f"{name}.pt", key="tab_download"
+    )
+    meta = {**run.meta, "feature_names": run.model.feature_names, "class_names": run.class_names}
+    row[1].download_button(
+        "Model card (.md)",
+        tabular_card(run.model.config, meta),
+        f"{run.meta.get('name', 'tabular')}.md",
+        key="tab_card",
+    )
