@@ -85,6 +85,7 @@ PAGES = {  # sidebar link → the page's title (h1), in app.py's order
     "Generate": "Generate",
     "Anomaly lab": "Anomaly lab",
     "Compare models": "Compare models",
+    "Tabular lab": "Tabular lab",
 }
 MODEL_PAGES = ("Home", "Train", "Latent explorer", "Generate", "Anomaly lab")  # what the sidebar's model changes
 VIEWPORT = {"width": 1400, "height": 1900}  # tall: Streamlit's main area scrolls inside the page

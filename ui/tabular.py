@@ -265,10 +265,10 @@ def show_row_prediction(run: TabularRun) -> None:
     )  # fmt: skip
     truth = run.class_names[run.y_test[index]]
     values = pd.DataFrame({"feature": model.feature_names, "value": run.X_test[index].astype(float)})
-    left, right = st.columns([2, 3])
+    left, right = st.columns(2)
     with left:
         edited = st.data_editor(
-            values, disabled=["feature"], hide_index=True, key=f"tab_row_editor_{index}", height=320,
+            values, disabled=["feature"], hide_index=True, key=f"tab_row_editor_{index}", height=320, width="stretch",
             column_config={"value": st.column_config.NumberColumn(format="%.4g")},
         )  # fmt: skip
     row = edited["value"].to_numpy(dtype=np.float32)[None, :]

@@ -1,0 +1,108 @@
+"""The Tabular lab with the mouse and the keyboard: train on breast-cancer and play the latent replay,
+upload a CSV (a good one and a broken one), edit a row and watch its prediction."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import expect
+
+from bench.browser import SLOW_MS, wait_idle, wait_loaded
+from tests.e2e.helpers import assert_no_exception, screenshot_whole_page, set_number
+from vae.tabular import load_table
+
+
+def open_lab(page, app_url: str) -> None:
+    page.goto(f"{app_url}/tabular")
+    wait_loaded(page)
+    expect(page.get_by_role("heading", name=re.compile("Model: breast_cancer_vaec"))).to_be_visible()
+
+
+def upload(page, path) -> None:
+    """Click the uploader's button and pick the file, as a person does."""
+    uploader = page.get_by_test_id("stMain").get_by_test_id("stFileUploader")
+    with page.expect_file_chooser() as chooser:
+        uploader.get_by_role("button", name=re.compile("^(Upload|Browse files|Add files)$")).first.click()
+    chooser.value.set_files(str(path))
+
+
+def test_train_on_breast_cancer_then_play_the_latent_over_epochs(page, app_url, screenshots):
+    open_lab(page, app_url)
+    set_number(page, "Epochs", 30)
+    page.get_by_role("button", name="Train", exact=True).click()
+    expect(page.get_by_role("heading", name="Model: breast-cancer-variational-mlp (trained here)")).to_be_visible(
+        timeout=SLOW_MS
+    )
+    curves = page.get_by_test_id("stPlotlyChart").first
+    expect(curves).to_contain_text("accuracy (sampled z)")
+    page.get_by_role("tab", name="Latent over epochs").click()
+    replay = page.get_by_test_id("stPlotlyChart").filter(has_text="test rows")
+    expect(replay).to_be_visible()
+    plot = replay.locator(".js-plotly-plot")
+
+    def epoch_shown() -> int:
+        return int(plot.evaluate("p => p.layout.sliders[0].steps[p.layout.sliders[0].active].label"))
+
+    assert epoch_shown() == 30
+    replay.locator(".updatemenu-button").filter(has_text="Play").click()
+    page.wait_for_function(
+        "p => p.layout.sliders[0].active < p.layout.sliders[0].steps.length - 1", arg=plot.element_handle()
+    )  # the animation went back to the first snapshots
+    assert epoch_shown() < 30
+    page.wait_for_function(
+        "p => p.layout.sliders[0].active === p.layout.sliders[0].steps.length - 1",
+        arg=plot.element_handle(),
+        timeout=20_000,
+    )  # and played to the last
+    page.get_by_text("means, fitted axes").click()
+    wait_idle(page)
+    assert_no_exception(page)
+    screenshot_whole_page(page, screenshots / "tabular_replay_1400.png")
+
+
+def test_upload_a_csv_train_on_it_and_survive_a_broken_one(page, app_url, tmp_path, screenshots):
+    X, y, features, classes = load_table("wine")
+    lines = [",".join([*features, "grower", "cultivar"])]
+    lines += [",".join([*(f"{v:g}" for v in row), f"farm{i % 3}", classes[c]]) for i, (row, c) in enumerate(zip(X, y))]
+    good = tmp_path / "my_wine.csv"
+    good.write_text("\n".join(lines) + "\n")
+    broken = tmp_path / "broken.csv"
+    broken.write_bytes(b"\xff\xfe\x00garbage")
+
+    open_lab(page, app_url)
+    page.get_by_text("Your CSV").click()
+    upload(page, broken)
+    expect(page.get_by_test_id("stAlertContentError")).to_contain_text("not UTF-8")
+    upload(page, good)
+    expect(page.get_by_text("Non-numeric columns dropped: grower.")).to_be_visible()
+    set_number(page, "Epochs", 20)
+    page.get_by_role("button", name="Train", exact=True).click()
+    expect(page.get_by_role("heading", name="Model: my_wine.csv-variational-mlp (trained here)")).to_be_visible(
+        timeout=SLOW_MS
+    )
+    page.get_by_role("tab", name="Results").click()
+    expect(page.get_by_text("LogisticRegression", exact=True)).to_be_visible()
+    assert_no_exception(page)
+
+
+def test_edit_a_row_and_its_prediction_follows(page, app_url, screenshots):
+    page.set_viewport_size({"width": 1024, "height": 768})
+    open_lab(page, app_url)
+    page.get_by_role("tab", name="Predict a row").click()
+    metric = page.get_by_test_id("stMetricValue")
+    expect(metric).to_have_text(re.compile("malignant|benign"))
+    expect(page.get_by_text("Out of domain")).to_have_count(0)
+    grid = page.get_by_test_id("stDataFrame").filter(has_text="feature").first
+    grid.scroll_into_view_if_needed()
+    page.wait_for_timeout(500)
+    box = grid.bounding_box()
+    # The grid is drawn on a canvas: the first data row (mean radius) sits under a 35-px header, values on the right.
+    page.mouse.click(box["x"] + box["width"] - 40, box["y"] + 35 + 17)
+    page.keyboard.press("Enter")  # opens the cell's editor
+    page.wait_for_timeout(300)
+    page.keyboard.press("Control+A")
+    page.keyboard.type("100000", delay=80)  # as fast as a person: the editor drops keys typed all at once
+    page.keyboard.press("Enter")
+    expect(page.get_by_text("Out of domain")).to_be_visible(timeout=SLOW_MS)
+    assert_no_exception(page)
+    screenshot_whole_page(page, screenshots / "tabular_row_1024.png")
