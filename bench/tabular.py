@@ -80,7 +80,7 @@ def main() -> None:
             "\nvariational-mlp − LogisticRegression, paired over the same folds: "
             f"{diff.mean():+.2f} ± {diff.std():.2f} points (better on {wins} folds, equal on {ties}, worse on {losses})"
         )
-    print(f"\n{time.perf_counter() - started:.0f} s in all; load average {load_average()}")
+    print(f"\n{time.perf_counter() - started:.0f} s in all; {load_average()}")
 
 
 if __name__ == "__main__":

@@ -19,3 +19,5 @@ $PY -m vae train --dataset mnist --arch mlp --latent-dim 2 --hidden 512 256 --be
   --out checkpoints/mnist_ae.pt --quiet
 $PY -m vae train --dataset mnist --arch mlp --latent-dim 2 --hidden 512 256 --beta 4 --epochs 50 --seed 0 \
   --out checkpoints/mnist_beta4.pt --quiet
+# The Tabular lab's shipped model: seed 004's VAEC on the breast-cancer table (a few seconds).
+$PY -m vae train-tabular --dataset breast-cancer --mode variational-mlp --seed 0 --out checkpoints/breast_cancer_vaec.pt --quiet

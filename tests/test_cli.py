@@ -269,3 +269,34 @@ def test_divergence_after_some_epochs_saves_the_last_good_one(tmp_path, monkeypa
     assert same_weights(model.state_dict(), after_epoch_2)
     card = out.with_suffix(".md").read_text()
     assert "**Training diverged** in epoch 3 of 5" in card and "not measured: training did not finish" in card
+
+
+def test_train_tabular_on_a_csv_writes_a_model_and_its_card(tmp_path, capsys):
+    from vae.tabular import load_table, load_tabular
+
+    X, y, features, classes = load_table("wine")
+    rows = [",".join([*features, "kind"])] + [",".join([*map(str, r), classes[c]]) for r, c in zip(X, y, strict=True)]
+    table = tmp_path / "wine.csv"
+    table.write_text("\n".join(rows))
+    out = tmp_path / "wine.pt"
+    assert (
+        vae_cli.main(
+            ["train-tabular", "--csv", str(table), "--label", "kind", "--epochs", "5", "--out", str(out), "--quiet"]
+        )
+        == 0
+    )
+    model, meta = load_tabular(out)
+    assert model.class_names == classes and meta["dataset"] == "wine.csv"
+    card = out.with_suffix(".md").read_text()
+    assert "--label kind" in card and "| LogisticRegression |" in card
+    assert "LogisticRegression: test accuracy" in capsys.readouterr().out
+
+
+def test_train_tabular_refuses_what_it_cannot_use(tmp_path, capsys):
+    with pytest.raises(SystemExit) as usage:
+        vae_cli.main(["train-tabular", "--csv", "x.csv", "--out", str(tmp_path / "x.pt")])
+    assert usage.value.code == 2 and "--csv and --label go together" in capsys.readouterr().err
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(b"a,label\n1,x\n")
+    assert vae_cli.main(["train-tabular", "--csv", str(bad), "--label", "label", "--out", str(tmp_path / "x.pt")]) == 1
+    assert "error: The label column 'label' has 1 different values" in capsys.readouterr().err

@@ -4,6 +4,7 @@ import re
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from tests.conftest import REPO
@@ -74,3 +75,23 @@ def test_readme_library_example_runs(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     exec(compile(example, "README.md", "exec"), {})
     assert (tmp_path / "digits.pt").exists()
+
+
+def test_the_shipped_tabular_model_is_what_its_command_makes(tmp_path):
+    """Its card quotes the CLI command, train_all.sh runs that command, and running it again gives the same model."""
+    from vae.__main__ import main
+    from vae.tabular import load_table, load_tabular, split_table
+
+    model, meta = load_tabular(REPO / "checkpoints" / "breast_cancer_vaec.pt")
+    card = (REPO / "checkpoints" / "breast_cancer_vaec.md").read_text()
+    assert meta["command"] in card
+    assert f"| VAE lab model | {meta['results']['VAE lab model']['accuracy']:.2%} |" in card
+    script = (REPO / "checkpoints" / "train_all.sh").read_text().replace("$PY ", "python ")
+    assert meta["command"] in script.splitlines()
+    arguments = meta["command"].removeprefix("python -m vae ").split()
+    out = tmp_path / "again.pt"
+    assert main([*arguments[: arguments.index("--out")], "--out", str(out), "--quiet"]) == 0
+    again, _ = load_tabular(out)
+    X, y, _, _ = load_table(meta["dataset"])
+    _, X_test, _, _ = split_table(X, y, meta["test_fraction"], meta["seed"])
+    np.testing.assert_allclose(again.predict_proba(X_test), model.predict_proba(X_test), atol=1e-5)

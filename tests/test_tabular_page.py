@@ -26,7 +26,9 @@ def test_the_shipped_model_shows_every_view_instantly():
     assert "Model: breast_cancer_vaec (shipped)" in text(at)
     assert len(at.tabs) == 5
     assert any("LogisticRegression" in str(df.value) for df in at.dataframe)
-    assert "σ** from the benign region" in text(at) or "σ** from the malignant region" in text(at)  # the row prediction's confidence reading
+    assert "σ** from the benign region" in text(at) or "σ** from the malignant region" in text(
+        at
+    )  # the row prediction's confidence reading
 
 
 def test_training_on_wine_replaces_the_model_with_the_new_run():
@@ -53,6 +55,10 @@ def test_editing_a_row_moves_its_prediction():
     editor_key = "tab_row_editor_0"
     assert before in ("malignant", "benign"), before
     # every feature far below its training range: an out-of-domain row
-    at.session_state[editor_key] = {"edited_rows": {i: {"value": -1000.0} for i in range(30)}, "added_rows": [], "deleted_rows": []}
+    at.session_state[editor_key] = {
+        "edited_rows": {i: {"value": -1000.0} for i in range(30)},
+        "added_rows": [],
+        "deleted_rows": [],
+    }
     at.run()
     assert "Out of domain" in text(at)

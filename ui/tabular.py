@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
 
 from vae.checkpoint import CheckpointError
@@ -336,11 +337,20 @@ def show_feature_study(run: TabularRun) -> None:
             hide_index=True,
             column_config={"test accuracy": st.column_config.NumberColumn(format="percent")},
         )
-        st.line_chart(
-            pd.DataFrame({"test accuracy": [r.accuracy for r in rounds]}, index=[len(r.features) for r in rounds]),
-            x_label="features kept",
-            height=220,
-        )
+        first = rounds[0]
+        order = np.argsort(first.r2)
+        left, right = st.columns(2)
+        left.markdown("**R² of every feature in round 1** (a VAE on all of them)")
+        left.bar_chart(pd.DataFrame({"R²": first.r2[order]}, index=np.array(first.features)[order]), height=300)
+        right.markdown("**Test accuracy against the features kept**")
+        right.plotly_chart(
+            go.Figure(
+                go.Scatter(x=[len(r.features) for r in rounds], y=[r.accuracy for r in rounds], mode="lines+markers"),
+                layout={"height": 300, "margin": {"l": 10, "r": 10, "t": 10, "b": 10}, "xaxis_title": "features kept",
+                        "yaxis_title": "test accuracy", "yaxis_tickformat": ".1%"},
+            ),
+            key="tab_study_accuracy",
+        )  # fmt: skip
 
 
 def download_buttons(run: TabularRun) -> None:

@@ -2,8 +2,8 @@
 
 The public API is importable from `vae` itself; each name lives in a submodule (`vae.models`,
 `vae.training`, `vae.data`, `vae.checkpoint`, `vae.losses`, `vae.latent`, `vae.generation`,
-`vae.anomaly`, `vae.preprocess`, `vae.plots`) that is imported on first use, so `import vae` is
-instant and `from vae import VAE` loads torch but not scikit-learn's metrics or Plotly. Train a
+`vae.anomaly`, `vae.preprocess`, `vae.plots`, `vae.tabular` for tables) that is imported on first
+use, so `import vae` is instant and `from vae import VAE` loads torch but not scikit-learn's metrics or Plotly. Train a
 VAE on scikit-learn's bundled 8×8 digits (no download) and save it:
 
     from vae import VAE, VAEConfig, TrainSettings, load_dataset, save_checkpoint, train
@@ -25,6 +25,8 @@ __all__ = [
     "VAE",
     "CheckpointError",
     "DatasetNotFoundError",
+    "TabularConfig",
+    "TabularVAE",
     "TrainSettings",
     "TrainingDiverged",
     "VAEConfig",
@@ -38,11 +40,13 @@ __all__ = [
     "evaluate",
     "evaluation_metrics",
     "filter_classes",
+    "fit_tabular",
     "image_grid",
     "importance_sampled_log_likelihood",
     "interpolate",
     "load_checkpoint",
     "load_dataset",
+    "load_table",
     "manifold",
     "pca_2d",
     "pick_device",
@@ -67,6 +71,7 @@ _SUBMODULES = {
     "anomaly": ("anomaly_scores",),
     "preprocess": ("drawing_to_mnist",),
     "plots": ("image_grid",),
+    "tabular": ("TabularConfig", "TabularVAE", "fit_tabular", "load_table"),
 }
 _EXPORTS = {name: module for module, names in _SUBMODULES.items() for name in names}
 
@@ -80,6 +85,7 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; at run time the names load
     from vae.models import VAE, VAEConfig
     from vae.plots import image_grid
     from vae.preprocess import drawing_to_mnist
+    from vae.tabular import TabularConfig, TabularVAE, fit_tabular, load_table
     from vae.training import TrainingDiverged, TrainSettings, evaluate, evaluation_metrics, pick_device, train
 
 

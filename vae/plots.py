@@ -371,11 +371,12 @@ def confusion_figure(confusion: np.ndarray, names: Sequence[str] = ("normal", "a
     """A confusion matrix with counts: rows are the truth, columns the prediction."""
     fig = go.Figure(
         go.Heatmap(
-            z=confusion, x=[f"predicted {n}" for n in names], y=[f"truly {n}" for n in names],
+            z=confusion, x=list(names), y=list(names),
             text=confusion, texttemplate="%{text:,}", colorscale="Blues", showscale=False,
         )
     )  # fmt: skip
-    fig.update_yaxes(autorange="reversed")
+    fig.update_xaxes(title_text="predicted", type="category")
+    fig.update_yaxes(title_text="true", autorange="reversed", type="category")
     fig.update_layout(height=max(260, 60 * len(names)), margin={"l": 10, "r": 10, "t": 10, "b": 10})
     return fig
 
@@ -475,9 +476,9 @@ def tabular_replay_figure(
     pause = {"frame": {"duration": 0, "redraw": True}, "mode": "immediate", "transition": {"duration": 0}}
     fig.update_layout(
         as_layout(layout(train_codes[-1], test_codes[-1])),
-        height=440,
-        margin={"l": 10, "r": 10, "t": 30, "b": 100},
-        legend={"itemsizing": "constant", "orientation": "h", "y": 1.12},
+        height=460,
+        margin={"l": 10, "r": 10, "t": 60, "b": 100},
+        legend={"itemsizing": "constant", "orientation": "h", "y": 1.18, "x": 0},
         updatemenus=[
             {
                 "type": "buttons", "direction": "left", "x": 0, "y": -0.12, "xanchor": "left", "yanchor": "top",
@@ -489,8 +490,8 @@ def tabular_replay_figure(
         ],
         sliders=[
             {
-                "active": len(frames) - 1, "x": 0.2, "len": 0.8, "y": -0.08, "yanchor": "top",
-                "currentvalue": {"prefix": "epoch "},
+                "active": len(frames) - 1, "x": 0.25, "len": 0.75, "y": -0.08, "yanchor": "top",
+                "currentvalue": {"prefix": "epoch ", "xanchor": "right"},
                 "steps": [{"label": f.name, "method": "animate", "args": [[f.name], pause]} for f in frames],
             }
         ],

@@ -63,7 +63,10 @@ def test_train_on_breast_cancer_then_play_the_latent_over_epochs(page, app_url, 
 def test_upload_a_csv_train_on_it_and_survive_a_broken_one(page, app_url, tmp_path, screenshots):
     X, y, features, classes = load_table("wine")
     lines = [",".join([*features, "grower", "cultivar"])]
-    lines += [",".join([*(f"{v:g}" for v in row), f"farm{i % 3}", classes[c]]) for i, (row, c) in enumerate(zip(X, y))]
+    lines += [
+        ",".join([*(f"{v:g}" for v in row), f"farm{i % 3}", classes[c]])
+        for i, (row, c) in enumerate(zip(X, y, strict=True))
+    ]
     good = tmp_path / "my_wine.csv"
     good.write_text("\n".join(lines) + "\n")
     broken = tmp_path / "broken.csv"
