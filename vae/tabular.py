@@ -50,7 +50,7 @@ class TabularConfig:
     latent_dim: int = 2
     mode: Mode = "variational-mlp"
     hidden: tuple[int, ...] = (64,)
-    head_hidden: int = 16  # 0: a linear head on z
+    head_hidden: int = 0  # 0: a linear head on z (a line splits the latent plane); > 0: one hidden layer
     # β weighs the KL against a prediction loss of well under one nat per row: at β = 1 the encoder gives up
     # (posterior collapse, every row at the prior) and the head guesses the majority class.
     beta: float = 0.03
