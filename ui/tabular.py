@@ -11,7 +11,14 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from vae.checkpoint import CheckpointError
-from vae.plots import add_point, confusion_figure, latent_scatter, tabular_curves, tabular_replay_figure
+from vae.plots import (
+    add_point,
+    confusion_figure,
+    feature_r2_bars,
+    latent_scatter,
+    tabular_curves,
+    tabular_replay_figure,
+)
 from vae.tables import MAX_BYTES, MAX_COLUMNS, MAX_ROWS, TableError, csv_columns, read_csv_table
 from vae.tabular import (
     MODES,
@@ -307,9 +314,8 @@ def show_feature_study(run: TabularRun) -> None:
     model = run.model
     r2 = feature_r2(model, run.X_test) if model.config.has_decoder else None
     if r2 is not None:
-        order = np.argsort(r2)
         st.markdown("**How well this model reconstructs each feature** (R² on the test rows; 1 is perfect)")
-        st.bar_chart(pd.DataFrame({"R²": r2[order]}, index=np.array(model.feature_names)[order]), height=260)
+        st.plotly_chart(feature_r2_bars(model.feature_names, r2), key="tab_r2")
     st.markdown(
         "**Seed 004's study**: train a VAE, drop the three least reconstructable features, retrain, and repeat "
         "until every feature left reconstructs with R² ≥ 0.5, measuring the classifier's accuracy each round."
@@ -338,10 +344,9 @@ def show_feature_study(run: TabularRun) -> None:
             column_config={"test accuracy": st.column_config.NumberColumn(format="percent")},
         )
         first = rounds[0]
-        order = np.argsort(first.r2)
         left, right = st.columns(2)
-        left.markdown("**R² of every feature in round 1** (a VAE on all of them)")
-        left.bar_chart(pd.DataFrame({"R²": first.r2[order]}, index=np.array(first.features)[order]), height=300)
+        left.markdown("**R² of every feature in round 1** (a VAE on all of them, test rows)")
+        left.plotly_chart(feature_r2_bars(first.features, first.r2), key="tab_study_r2")
         right.markdown("**Test accuracy against the features kept**")
         right.plotly_chart(
             go.Figure(

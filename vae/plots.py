@@ -497,3 +497,14 @@ def tabular_replay_figure(
         ],
     )  # fmt: skip
     return fig
+
+
+def feature_r2_bars(feature_names: Sequence[str], r2: np.ndarray) -> go.Figure:
+    """Each feature's reconstruction R², worst first (horizontal bars: long feature names stay readable)."""
+    order = np.argsort(r2)[::-1]  # plotly draws the first bar at the bottom: the worst end up on top
+    fig = go.Figure(go.Bar(x=np.asarray(r2)[order], y=[feature_names[i] for i in order], orientation="h"))
+    fig.update_layout(
+        height=max(240, 16 * len(feature_names)), xaxis_title="R²", margin={"l": 10, "r": 10, "t": 10, "b": 10}
+    )
+    fig.update_yaxes(type="category")
+    return fig
