@@ -49,3 +49,21 @@ def test_lesson_two_takes_a_drawn_digit_and_says_how_before_one_is_drawn():
     assert not at.exception, at.exception
     assert any("Draw a digit in the black square" in i.value for i in at.info)
     assert not any("q(z | x = #0)" in m.value for m in at.markdown)
+
+
+def answers(at) -> list:
+    return [e for e in at.main.expander if e.label == "Show the answer"]
+
+
+@needs_mnist
+def test_a_teachers_link_hides_what_it_names_and_only_in_teacher_mode():
+    at = open_link("lessons", lesson="latent", step="1", teacher="1", hide="answer,nav,link")
+    assert not at.exception, at.exception
+    assert not answers(at) and not at.get("page_link")
+    assert not [b for b in at.button if b.label in ("Back", "Next")]
+    assert any("Try this" in m.value for m in at.markdown)  # what the link does not name stays
+    everything = open_link("lessons", lesson="latent", step="1", hide="answer,nav,link")  # no teacher mode
+    assert answers(everything) and everything.get("page_link")
+    refused = open_link("lessons", lesson="latent", step="1", teacher="1", hide="answer,<script>")
+    assert answers(refused)  # an unknown part: the parameter is ignored (and named), nothing is hidden
+    assert any("hide" in w.value for w in refused.warning), [w.value for w in refused.warning]

@@ -83,3 +83,24 @@ def test_draw_a_digit_and_see_its_posterior(new_page, app_url, screenshots):
     wait_idle(page)
     assert_no_exception(page)
     screenshot_whole_page(page, screenshots / "lesson_elbo_drawn_1024x768.png")
+
+
+@needs_mnist
+def test_a_teacher_hides_the_answer_and_the_buttons_for_the_class(new_page, app_url, screenshots):
+    teacher = on_projector(new_page, f"{app_url}/lessons?lesson=beta&step=2")
+    chooser = teacher.get_by_test_id("stMultiSelect").filter(has_text="In teacher mode, also hide")
+    for part in ("the answer", "Back / Next"):
+        chooser.click()
+        teacher.get_by_role("option", name=part, exact=True).click()
+        teacher.keyboard.press("Escape")
+        wait_idle(teacher)
+    teacher.get_by_text("Teacher mode").click()
+    wait_idle(teacher)
+    expect(teacher).to_have_url(re.compile(r"hide=answer(%2C|,)nav"))
+    student = on_projector(new_page, teacher.url)
+    expect(step_line(student)).to_contain_text("step 2 of")
+    expect(student.get_by_text("Show the answer")).to_have_count(0)
+    expect(student.get_by_role("button", name="Next")).to_have_count(0)
+    expect(student.get_by_text("Try this")).to_be_visible()
+    assert_no_exception(student)
+    student.screenshot(path=screenshots / "lesson_teacher_hide_1024x768.png", full_page=True)
