@@ -13,6 +13,7 @@ from vae.anomaly import (
     format_score,
     ink_relative_error,
     noise_images,
+    novelty_scores,
     operating_point,
     quantile_threshold,
     relative_to_best_other,
@@ -189,3 +190,24 @@ def test_score_histogram_shows_the_anomalies_and_caps_the_noise_tail():
     near = np.concatenate([scores[:1000], rng.normal(2, 0.5, 1000)])  # every score below 3 × threshold
     tame = score_histogram(near, groups[:2000], threshold=1.6)
     assert "shown at" not in tame.layout.xaxis.title.text
+
+
+def test_novelty_scores_of_an_unconditional_model_are_its_plain_scores(digits_model):
+    model, images, _ = digits_model
+    x = to_float(images[:30])
+    np.testing.assert_allclose(novelty_scores(model, x, "recon"), anomaly_scores(model, x, method="recon").numpy())
+    with pytest.raises(ValueError, match="unconditional"):
+        novelty_scores(model, x, "recon", classes=[1])
+
+
+def test_novelty_scores_of_a_conditional_model_take_the_best_known_class():
+    torch.manual_seed(0)
+    model = VAE(VAEConfig(image_shape=(1, 8, 8), latent_dim=2, hidden=(16,), num_classes=10)).eval()
+    x = to_float(load_dataset("digits", train=False)[0][:12])
+    matrix = class_score_matrix(model, x, "recon").numpy()
+    np.testing.assert_allclose(novelty_scores(model, x, "recon"), matrix.min(1), rtol=1e-6)
+    np.testing.assert_allclose(novelty_scores(model, x, "recon", classes=[2, 7]), matrix[:, [2, 7]].min(1), rtol=1e-6)
+    assert (novelty_scores(model, x, "recon", classes=[2, 7]) >= matrix.min(1) - 1e-6).all()
+    for bad in ([], [10], [-1]):
+        with pytest.raises(ValueError, match="non-empty list of classes"):
+            novelty_scores(model, x, "recon", classes=bad)

@@ -1,5 +1,6 @@
 """Repository-level promises: lint, layering, the README's commands, the shipped checkpoints."""
 
+import json
 import re
 import subprocess
 import sys
@@ -95,3 +96,28 @@ def test_the_shipped_tabular_model_is_what_its_command_makes(tmp_path):
     X, y, _, _ = load_table(meta["dataset"])
     _, X_test, _, _ = split_table(X, y, meta["test_fraction"], meta["seed"])
     np.testing.assert_allclose(again.predict_proba(X_test), model.predict_proba(X_test), atol=1e-5)
+
+
+@pytest.mark.parametrize("name", ["leave_one_out", "one_class"])
+def test_the_benchmark_recipes_load_into_the_library_types(name):
+    from bench.recipe import load_recipe
+    from vae.models import VAEConfig
+    from vae.training import TrainSettings
+
+    recipe = load_recipe(name)
+    assert isinstance(recipe.config, VAEConfig) and isinstance(recipe.settings, TrainSettings)
+    assert recipe.config.image_shape == (1, 28, 28) and recipe.method in ("ink", "elbo", "recon", "iwae")
+
+
+def test_a_recipe_with_a_wrong_field_says_which(tmp_path):
+    from bench.recipe import load_recipe
+
+    text = json.loads((REPO / "bench" / "recipes" / "leave_one_out.json").read_text())
+    for change, message in (
+        ({"method": "vibes"}, "unknown score method"),
+        ({"vae_config": {"latnt_dim": 2}}, "latnt_dim"),
+    ):
+        path = tmp_path / "r.json"
+        path.write_text(json.dumps({**text, **change}))
+        with pytest.raises(ValueError, match=message):
+            load_recipe(path)

@@ -7,6 +7,7 @@ The threshold is a quantile q of the scores of held-out *normal* images (calibra
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -106,6 +107,30 @@ def class_score_matrix(
     return torch.stack(
         [anomaly_scores(model, x, c, method, k=k, seed=seed) for c in range(model.config.num_classes)], 1
     )
+
+
+@torch.no_grad()
+def novelty_scores(
+    model: VAE,
+    x: torch.Tensor,
+    method: Method = "elbo",
+    classes: Sequence[int] | None = None,
+    k: int = 50,
+    seed: int = 0,
+) -> np.ndarray:
+    """How novel each float image [N, C, H, W] is → [N], higher = more anomalous.
+
+    An unconditional model gives its plain score. A conditional one gives the best (lowest) score over
+    `classes` (default: every class it knows): an image is novel when no known class explains it.
+    """
+    if not model.config.conditional:
+        if classes is not None:
+            raise ValueError("classes are for a conditional model; an unconditional one has none")
+        return anomaly_scores(model, x, None, method, k=k, seed=seed).numpy()
+    known = list(range(model.config.num_classes)) if classes is None else [int(c) for c in classes]
+    if not known or any(not 0 <= c < model.config.num_classes for c in known):
+        raise ValueError(f"classes must be a non-empty list of classes from 0 to {model.config.num_classes - 1}")
+    return torch.stack([anomaly_scores(model, x, c, method, k=k, seed=seed) for c in known], 1).min(1).values.numpy()
 
 
 def relative_to_best_other(matrix: np.ndarray, reference_class: int) -> np.ndarray:

@@ -1,0 +1,35 @@
+"""Recipes as data (`bench/recipes/*.json`): the `VAEConfig` and `TrainSettings` fields a benchmark trains
+with and the score `method` it ranks with, so anyone can re-run or change one without touching code.
+Nothing in a recipe depends on the test set."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from vae.anomaly import METHODS
+from vae.models import VAEConfig
+from vae.training import TrainSettings
+
+RECIPES = Path(__file__).resolve().parent / "recipes"
+
+
+@dataclass(frozen=True)
+class Recipe:
+    name: str
+    config: VAEConfig  # for images of the benchmark's dataset (28×28 MNIST)
+    settings: TrainSettings  # the seed is the benchmark's, per run
+    method: str
+    text: dict  # the file as read (protocol, status)
+
+
+def load_recipe(name: str | Path) -> Recipe:
+    """`bench/recipes/<name>.json` (or a .json path) → a Recipe; unknown fields or a bad value raise ValueError."""
+    path = Path(name) if str(name).endswith(".json") else RECIPES / f"{name}.json"
+    text = json.loads(path.read_text())
+    config = VAEConfig.from_dict({"image_shape": [1, 28, 28], **text["vae_config"]})
+    settings = TrainSettings(**text["train_settings"])
+    if text["method"] not in METHODS:
+        raise ValueError(f"recipe {name}: unknown score method {text['method']!r}; choose one of {', '.join(METHODS)}")
+    return Recipe(path.stem, config, settings, text["method"], text)
