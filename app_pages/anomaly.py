@@ -12,6 +12,7 @@ from ui.anomaly import (
     Probe,
     canvas_key,
     clear_canvas,
+    conformal_text,
     drawing_canvas,
     score_probe,
     scored_protocol,
@@ -23,7 +24,9 @@ from ui.data import dataset_of, encoded_test_set, no_test_set_reason, test_set
 from ui.models import current_model
 from vae.anomaly import (
     METHODS,
+    best_f1_threshold,
     curves,
+    flagging_quantile,
     format_score,
     is_flagged,
     operating_point,
@@ -216,17 +219,25 @@ def live_threshold(probe_score: float | None) -> None:
             f"{format_score(probe_score, method)} is {'above' if flagged else 'not above'} the threshold "
             f"{format_score(threshold, method)}."
         )
+        st.markdown(conformal_text(probe_score, scored.calibration, q))
     op = operating_point(scored, threshold)
     caption.caption(
         f"Threshold = {format_score(threshold, method)}: the score that {q:.1%} of {len(scored.calibration):,} "
         f"held-out normal images stay below. Expected false-alarm rate {1 - q:.1%}; measured on the evaluated "
         f"normal images {op.false_positive_rate:.1%}. Anomalies caught: {op.true_positive_rate:.1%}."
     )
-    st.plotly_chart(
-        score_histogram(
-            scored.scores, scored.groups, threshold, probe_score, scored.description, score_unit(method), "your digit"
-        ),
-        key="anomaly_histogram",
+    best_threshold, best_f1 = best_f1_threshold(scored)
+    histogram = score_histogram(
+        scored.scores, scored.groups, threshold, probe_score, scored.description, score_unit(method), "your digit"
+    )
+    histogram.add_vline(x=best_threshold, line={"color": "#9467bd", "dash": "dot"}, annotation_text="best F1",
+                        annotation_position="top left")  # fmt: skip
+    st.plotly_chart(histogram, key="anomaly_histogram")
+    st.caption(
+        f"Dotted purple: the threshold with the best F1 on these images ({best_f1:.2f} at "
+        f"{format_score(best_threshold, method)}, q = {flagging_quantile(scored.calibration, best_threshold):.3f}). "
+        "Finding it needs the anomalies' labels, which a real deployment does not have (the question PyOD users ask, "
+        "and anomalib's adaptive threshold answers with labelled validation images); the quantile rule needs none."
     )
     report_col, confusion_col = st.columns([3, 2])
     with report_col:

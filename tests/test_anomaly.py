@@ -6,6 +6,7 @@ from vae.anomaly import (
     METHODS,
     ScoredSet,
     anomaly_scores,
+    best_f1_threshold,
     class_score_matrix,
     conformal_p_value,
     curves,
@@ -211,3 +212,16 @@ def test_novelty_scores_of_a_conditional_model_take_the_best_known_class():
     for bad in ([], [10], [-1]):
         with pytest.raises(ValueError, match="non-empty list of classes"):
             novelty_scores(model, x, "recon", classes=bad)
+
+
+def test_the_best_f1_threshold_on_a_hand_computed_case():
+    normal, anomalies = [0.1, 0.2, 0.3], [0.25, 0.9]
+    scored = ScoredSet(
+        calibration=np.array(normal), scores=np.array(normal + anomalies),
+        is_anomaly=np.array([False] * 3 + [True] * 2), groups=np.array(["normal"] * 3 + ["anomaly"] * 2),
+        labels=np.zeros(5, int), description="",
+    )  # fmt: skip
+    # flag > 0.2: 0.25, 0.3, 0.9 → precision 2/3, recall 1, F1 0.8 (beats > 0.1 and > 0.3: F1 2/3 each)
+    threshold, f1 = best_f1_threshold(scored)
+    assert f1 == pytest.approx(0.8)
+    assert operating_point(scored, threshold).predicted.tolist() == [False, False, True, True, True]

@@ -11,7 +11,7 @@ from PIL import Image, ImageDraw
 from streamlit.testing.v1 import AppTest
 
 from tests.conftest import REPO, CreatesAFile, needs_mnist
-from ui.anomaly import Q_RANGE, standing_text
+from ui.anomaly import Q_RANGE, conformal_text, standing_text
 from ui.models import shipped_names
 from vae.checkpoint import NOT_A_CHECKPOINT, checkpoint_bytes, load_checkpoint
 from vae.data import load_dataset
@@ -259,6 +259,14 @@ def canvas_state(draw: bool = True, image: Image.Image | None = None) -> dict:
     return {"drawing": {"raw": {"objects": [{}] if draw else []}, "data": url}}
 
 
+def test_the_conformal_reading_on_a_hand_computed_case():
+    calibration = np.arange(1, 100)  # 99 normal scores 1 … 99
+    text = conformal_text(95.0, calibration, q=0.95)
+    assert "(1 + 5 calibration scores at least as high) / (99 + 1) = **0.060**" in text  # 95, 96, 97, 98, 99
+    assert "**not flagged**" in text and "at most 5.0% of the time" in text
+    assert "**flagged**" in conformal_text(99.5, calibration, q=0.95)  # p = 1 / 100
+
+
 def test_where_a_digit_stands_gives_its_verdict_at_every_q():
     calibration = np.arange(1001) / 1000  # normal scores 0.000 … 1.000
     middle = standing_text(0.9, calibration, "ink", Q_RANGE)
@@ -302,6 +310,9 @@ def test_a_drawn_digit_gets_a_verdict_and_a_blank_canvas_a_hint():
     assert flagged == (stranger > 0.95) and (flagged or "your digit is **normal**" in verdicts[0])
     assert (flagged and at.error) or (not flagged and at.success)
     assert {"what the model sees", "its reconstruction"} <= set(captions(at))
+    conformal = next(m.value for m in at.markdown if m.value.startswith("**Conformal reading**"))
+    assert ("**flagged**" in conformal) == flagged  # the p-value rule agrees with the threshold's verdict
+    assert any("best F1" in c.value and "needs the anomalies' labels" in c.value for c in at.caption)
 
 
 @needs_mnist

@@ -14,6 +14,7 @@ from ui.models import ModelEntry
 from vae.anomaly import (
     ScoredSet,
     arrange_protocol,
+    conformal_p_value,
     flagging_quantile,
     format_score,
     noise_images,
@@ -128,6 +129,19 @@ def standing_text(score: float, calibration: np.ndarray, method: str, q_range: t
     if q_star <= q_range[0]:
         return text + "**normal** at every q."
     return text + f"an **anomaly** for any q below {q_star:.3f}, **normal** from there up."
+
+
+def conformal_text(score: float, calibration: np.ndarray, q: float) -> str:
+    """The same verdict read as a conformal p-value, with the guarantee it carries."""
+    n = len(calibration)
+    as_bad = int(np.sum(np.asarray(calibration) >= score))
+    p = conformal_p_value(calibration, score)
+    return (
+        f"**Conformal reading**: p-value = (1 + {as_bad:,} calibration scores at least as high) / ({n:,} + 1) = "
+        f"**{p:.3f}**; flag when p ≤ 1 − q = {1 - q:.3f} (up to interpolation, the threshold's rule): "
+        f"{'**flagged**' if p <= 1 - q else '**not flagged**'}. The guarantee: on normal images like the calibration "
+        f"images, this rule raises a false alarm at most {1 - q:.1%} of the time, whatever the model."
+    )
 
 
 def show_pictures(probe: Probe, width_px: int = 140) -> None:

@@ -323,6 +323,20 @@ def operating_point(scored: ScoredSet, threshold: float) -> Operating:
     return Operating(threshold, predicted, confusion, report, fp / max(tn + fp, 1), tp / max(tp + fn, 1))
 
 
+def best_f1_threshold(scored: ScoredSet) -> tuple[float, float]:
+    """The threshold with the highest F1 on the evaluated images → (threshold, F1).
+
+    It needs the anomalies' labels, which a real deployment does not have: a reference point for how
+    far the label-free quantile threshold is from the best one could do, not a way to choose it.
+    """
+    precision, recall, thresholds = precision_recall_curve(scored.is_anomaly, scored.scores)
+    f1 = 2 * precision[:-1] * recall[:-1] / np.maximum(precision[:-1] + recall[:-1], 1e-12)
+    best = int(np.argmax(f1))
+    # precision_recall_curve counts a score >= threshold as flagged; is_flagged wants > threshold:
+    # step just below the chosen score so both rules flag the same images.
+    return float(np.nextafter(thresholds[best], -np.inf)), float(f1[best])
+
+
 @dataclass
 class Curves:
     """Threshold-free quality: ROC and precision-recall curves with their areas."""
