@@ -34,6 +34,8 @@ def test_draw_a_digit_and_tune_the_threshold(page, app_url, screenshots):
     expect(caption).not_to_have_text(before, timeout=30_000)
     expect(page.get_by_text("Threshold = ", exact=False)).to_contain_text("99.0%")
     expect(page.get_by_text(re.compile(r"At q = 0\.990 your digit is"))).to_be_visible()  # the verdict follows q
+    expect(page.get_by_text(re.compile(r"flag when p ≤ 1 − q = 0\.010"))).to_be_visible()  # and the conformal reading
+    expect(page.get_by_text(re.compile(r"Dotted purple: the threshold with the best F1"))).to_be_visible()
     wait_idle(page)
     assert_no_exception(page)
     page.screenshot(path=screenshots / "anomaly_threshold_moved.png", full_page=True)
