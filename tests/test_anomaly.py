@@ -225,3 +225,18 @@ def test_the_best_f1_threshold_on_a_hand_computed_case():
     threshold, f1 = best_f1_threshold(scored)
     assert f1 == pytest.approx(0.8)
     assert operating_point(scored, threshold).predicted.tolist() == [False, False, True, True, True]
+
+
+def test_scoring_reports_its_progress_up_to_the_end(digits_model):
+    from vae.anomaly import raw_scores
+
+    model, images, _ = digits_model
+    seen: list[float] = []
+    x = to_float(images).repeat(4, 1, 1, 1)[:1200]  # the digits test split has fewer than 1,200 images
+    raw_scores(model, x, "recon", progress=seen.append)
+    assert seen == [500 / 1200, 1000 / 1200, 1.0]
+    torch.manual_seed(0)
+    cvae = VAE(VAEConfig(image_shape=(1, 8, 8), latent_dim=2, hidden=(16,), num_classes=10)).eval()
+    seen.clear()
+    raw_scores(cvae, x[:600], "recon", progress=seen.append)
+    assert len(seen) == 20 and seen == sorted(seen) and seen[-1] == 1.0 and seen[1] == pytest.approx(0.1)

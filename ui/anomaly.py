@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -12,6 +13,7 @@ import torch.nn.functional as F
 from ui.data import test_set
 from ui.models import ModelEntry
 from vae.anomaly import (
+    METHODS,
     ScoredSet,
     arrange_protocol,
     conformal_p_value,
@@ -51,16 +53,31 @@ def clear_canvas() -> None:
     st.session_state.canvas_version = st.session_state.get("canvas_version", 0) + 1
 
 
-@st.cache_data(show_spinner="Scoring the test set (once per model and score)…", max_entries=16)
+@st.cache_data(show_spinner=False, max_entries=16)
 def test_set_scores(model_id: str, _entry: ModelEntry, method: str, k: int, noise: bool) -> np.ndarray:
-    """`vae.anomaly.raw_scores` of every test image (or of the noise images), cached per model and method."""
+    """`vae.anomaly.raw_scores` of every test image (or of the noise images), cached per model and method.
+
+    The first time, a progress bar says how far it is (the importance-sampled score of a conditional model
+    takes minutes on a CPU); it is removed when done, so a cached result shows nothing.
+    """
     model = _entry.model
     if noise:
         x = noise_images(NOISE_IMAGES, model.config.image_shape)
     else:
         images, _, _ = test_set(_entry)
         x = to_float(images)
-    return raw_scores(model, x, method, k)
+    what = f"Scoring {len(x):,} {'noise' if noise else 'test'} images by {METHODS[method]} (once per model and score)"
+    started = time.perf_counter()
+    bar = st.progress(0.0, what + "…")
+
+    def show(done: float) -> None:
+        elapsed = time.perf_counter() - started
+        left = f", about {elapsed / done - elapsed:.0f} s left" if done > 0.02 and elapsed > 2 else ""
+        bar.progress(done, f"{what}: {done:.0%}{left}")
+
+    scores = raw_scores(model, x, method, k, progress=show)
+    bar.empty()
+    return scores
 
 
 def scored_protocol(

@@ -7,7 +7,7 @@ The threshold is a quantile q of the scores of held-out *normal* images (calibra
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -66,6 +66,7 @@ def anomaly_scores(
     k: int = 50,
     batch_size: int = 500,
     seed: int = 0,
+    progress: Callable[[float], None] | None = None,
 ) -> torch.Tensor:
     """Score float images [N, C, H, W] in [0, 1] → [N], higher = more anomalous.
 
@@ -73,7 +74,8 @@ def anomaly_scores(
     - "recon": −log p(x | z = μ(x)), the reconstruction error of the posterior mean;
     - "elbo": the negative ELBO (one z sample; reconstruction + KL);
     - "iwae": −log p(x) estimated with `k` importance samples (tighter, k times slower).
-    For a conditional model `y` is the class each image is tested against.
+    For a conditional model `y` is the class each image is tested against. `progress`, if given, is
+    called with the fraction done after every batch.
     """
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
@@ -94,18 +96,30 @@ def anomaly_scores(
             scores.append(elbo_terms(model, xb, yb, generator=generator).total)
         else:
             scores.append(-importance_sampled_log_likelihood(model, xb, yb, k=k, generator=generator))
+        if progress is not None:
+            progress(min(1.0, (start + len(xb)) / len(x)))
     return torch.cat(scores) if scores else torch.zeros(0)
 
 
 @torch.no_grad()
 def class_score_matrix(
-    model: VAE, x: torch.Tensor, method: Method = "elbo", k: int = 50, seed: int = 0
+    model: VAE,
+    x: torch.Tensor,
+    method: Method = "elbo",
+    k: int = 50,
+    seed: int = 0,
+    progress: Callable[[float], None] | None = None,
 ) -> torch.Tensor:
     """A conditional model's score of every image under every class → [N, num_classes]."""
     if not model.config.conditional:
         raise ValueError("class scores need a conditional model")
+    n = model.config.num_classes
+
+    def for_class(c: int) -> Callable[[float], None] | None:
+        return None if progress is None else lambda done: progress((c + done) / n)
+
     return torch.stack(
-        [anomaly_scores(model, x, c, method, k=k, seed=seed) for c in range(model.config.num_classes)], 1
+        [anomaly_scores(model, x, c, method, k=k, seed=seed, progress=for_class(c)) for c in range(n)], 1
     )
 
 
@@ -204,15 +218,22 @@ def split_protocol(
     return ScoredSet(scores[normal_idx[calib_part]], evaluated, groups != "normal", groups, eval_labels, description)
 
 
-def raw_scores(model: VAE, x: torch.Tensor, method: Method = "elbo", k: int = 50, seed: int = 0) -> np.ndarray:
+def raw_scores(
+    model: VAE,
+    x: torch.Tensor,
+    method: Method = "elbo",
+    k: int = 50,
+    seed: int = 0,
+    progress: Callable[[float], None] | None = None,
+) -> np.ndarray:
     """Every image's score: [N], or for a conditional model [N, num_classes], its score under every class.
 
     The expensive step of a protocol: compute it once per model and method (the app caches it), then
     `arrange_protocol` any choice of normal classes or reference class from it, instantly.
     """
     if model.config.conditional:
-        return class_score_matrix(model, x, method, k, seed).numpy()
-    return anomaly_scores(model, x, None, method, k=k, seed=seed).numpy()
+        return class_score_matrix(model, x, method, k, seed, progress).numpy()
+    return anomaly_scores(model, x, None, method, k=k, seed=seed, progress=progress).numpy()
 
 
 def arrange_protocol(
