@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 
 def set_number(page: Page, label: str, value: float) -> None:
@@ -27,3 +27,23 @@ def screenshot_whole_page(page: Page, path: Path) -> None:
         page.wait_for_timeout(500)  # charts re-lay themselves out
     page.screenshot(path=path, full_page=True)
     page.set_viewport_size(viewport)
+
+
+def epoch_shown(chart: Locator) -> int:
+    """The epoch a replay chart's slider points at (plotly moves it along with the animation)."""
+    return int(
+        chart.locator(".js-plotly-plot").evaluate("p => p.layout.sliders[0].steps[p.layout.sliders[0].active].label")
+    )
+
+
+def play_replay(page: Page, chart: Locator, last_epoch: int) -> None:
+    """Press the replay's ▶ Play: it must go back to the first snapshots, then play on to the last."""
+    assert epoch_shown(chart) == last_epoch  # it opens on the trained model
+    plot = chart.locator(".js-plotly-plot").element_handle()
+    chart.locator(".updatemenu-button").filter(has_text="Play").click()
+    page.wait_for_function("p => p.layout.sliders[0].active < p.layout.sliders[0].steps.length - 1", arg=plot)
+    assert epoch_shown(chart) < last_epoch
+    page.wait_for_function(
+        "p => p.layout.sliders[0].active === p.layout.sliders[0].steps.length - 1", arg=plot, timeout=20_000
+    )
+    assert epoch_shown(chart) == last_epoch

@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 
 from bench.browser import SLOW_MS, wait_idle, wait_loaded
 from tests.conftest import needs_mnist
-from tests.e2e.helpers import assert_no_exception, screenshot_whole_page, set_number
+from tests.e2e.helpers import assert_no_exception, play_replay, screenshot_whole_page, set_number
 
 
 def test_the_model_card_button_shows_the_whole_card(page, app_url, screenshots):
@@ -53,23 +53,7 @@ def test_play_the_latent_replay(page, app_url, screenshots):
     page.get_by_text("Replay: how this space formed during training").click()
     replay = page.get_by_test_id("stPlotlyChart").nth(1)
     replay.scroll_into_view_if_needed()
-    plot = replay.locator(".js-plotly-plot")
-
-    def epoch_shown() -> int:  # the frame the epoch slider points at (plotly moves it along with the animation)
-        return int(plot.evaluate("p => p.layout.sliders[0].steps[p.layout.sliders[0].active].label"))
-
-    assert epoch_shown() == 50  # it opens on the trained model
-    replay.locator(".updatemenu-button").filter(has_text="Play").click()
-    page.wait_for_function(
-        "p => p.layout.sliders[0].active < p.layout.sliders[0].steps.length - 1", arg=plot.element_handle()
-    )  # the animation went back to the first snapshots
-    assert epoch_shown() < 50
-    page.wait_for_function(
-        "p => p.layout.sliders[0].active === p.layout.sliders[0].steps.length - 1",
-        arg=plot.element_handle(),
-        timeout=20_000,
-    )  # and played to the last
-    assert epoch_shown() == 50
+    play_replay(page, replay, last_epoch=50)
     assert_no_exception(page)
     replay.screenshot(path=screenshots / "explore_replay.png")
 

@@ -8,7 +8,7 @@ import re
 from playwright.sync_api import expect
 
 from bench.browser import SLOW_MS, wait_idle, wait_loaded
-from tests.e2e.helpers import assert_no_exception, screenshot_whole_page, set_number
+from tests.e2e.helpers import assert_no_exception, play_replay, screenshot_whole_page, set_number
 from vae.tabular import load_table
 
 
@@ -38,22 +38,7 @@ def test_train_on_breast_cancer_then_play_the_latent_over_epochs(page, app_url, 
     page.get_by_role("tab", name="Latent over epochs").click()
     replay = page.get_by_test_id("stPlotlyChart").filter(has_text="test rows")
     expect(replay).to_be_visible()
-    plot = replay.locator(".js-plotly-plot")
-
-    def epoch_shown() -> int:
-        return int(plot.evaluate("p => p.layout.sliders[0].steps[p.layout.sliders[0].active].label"))
-
-    assert epoch_shown() == 30
-    replay.locator(".updatemenu-button").filter(has_text="Play").click()
-    page.wait_for_function(
-        "p => p.layout.sliders[0].active < p.layout.sliders[0].steps.length - 1", arg=plot.element_handle()
-    )  # the animation went back to the first snapshots
-    assert epoch_shown() < 30
-    page.wait_for_function(
-        "p => p.layout.sliders[0].active === p.layout.sliders[0].steps.length - 1",
-        arg=plot.element_handle(),
-        timeout=20_000,
-    )  # and played to the last
+    play_replay(page, replay, last_epoch=30)
     page.get_by_text("means, fitted axes").click()
     wait_idle(page)
     assert_no_exception(page)
