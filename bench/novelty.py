@@ -9,7 +9,7 @@
 
 Final-epoch models, every seed trained from scratch; mean ± sd over seeds per digit and for the mean.
 
-    python -m bench.novelty [--protocol leave_one_out one_class] [--seeds 0 1 2] [--digits 0 … 9]
+    python -m bench.novelty [--protocol leave_one_out one_class] [--seeds 0 1 2] [--digits 0 … 9] [--recipe X.json]
 """
 
 from __future__ import annotations
@@ -49,11 +49,15 @@ def main() -> None:
     parser.add_argument("--protocol", nargs="+", choices=("leave_one_out", "one_class"), default=["leave_one_out"])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--digits", type=int, nargs="+", default=list(range(10)))
+    parser.add_argument("--recipe", default=None, help="a recipe .json to try instead of the protocol's own")
     args = parser.parse_args()
     root = data_root()
     data = (*load_dataset("mnist", train=True, root=root), *load_dataset("mnist", train=False, root=root))
     for name in args.protocol:
         recipe = load_recipe(name)
+        if args.recipe:  # a candidate, run under this protocol
+            candidate = load_recipe(args.recipe)
+            recipe = Recipe(name, candidate.config, candidate.settings, candidate.method, candidate.text)
         started = time.perf_counter()
         table = np.array([[auroc_for(recipe, d, s, data) for s in args.seeds] for d in args.digits])
         means = table.mean(axis=0)  # the mean over digits, per seed
