@@ -31,6 +31,9 @@ st.markdown(
 - **Anomaly lab** — score the whole test set, move the threshold and watch the classification report,
   confusion matrix and ROC curve follow; draw a digit (or upload a photo) and see whether the model
   calls it an anomaly, and why.
+- **Tabular lab** — the same idea on tables: a VAE with a classifier head on the breast-cancer or wine
+  table, or your own CSV; watch the classes separate in the latent space, predict a row you edit, and
+  see how sure the latent space is about it.
 - Choose a model in the **sidebar**: the shipped ones start instantly; you can also upload a checkpoint
   or download the one in use.
 """
