@@ -21,6 +21,9 @@ lets a VAE **generate** new images and notice images that are **unlike** anythin
 st.subheader("What you can do here")
 st.markdown(
     """
+- **Lessons** — six short lessons (the latent space, the ELBO, what β does, conditional generation, what a
+  VAE can flag, the threshold), each step a few sentences beside something live; a teacher runs one from
+  a link in teacher mode.
 - **Train** — train a VAE on MNIST or scikit-learn's small digits while you watch the loss curves, the
   reconstructions and (for a 2-D code) the latent space take shape. Stop at any time: the last finished
   epoch is kept and selected.
@@ -31,6 +34,7 @@ st.markdown(
 - **Anomaly lab** — score the whole test set, move the threshold and watch the classification report,
   confusion matrix and ROC curve follow; draw a digit (or upload a photo) and see whether the model
   calls it an anomaly, and why.
+- **Compare models** — two to four models side by side: metrics, latent spaces, manifolds, reconstructions.
 - **Tabular lab** — the same idea on tables: a VAE with a classifier head on the breast-cancer or wine
   table, or your own CSV; watch the classes separate in the latent space, predict a row you edit, and
   see how sure the latent space is about it.
