@@ -181,8 +181,8 @@ def your_digit() -> tuple[Probe | None, DeltaGenerator]:
 
 def show_class_fit(probe: Probe) -> None:
     """For a conditional model, its score under every class; for a 2-D latent, where the digit lands."""
-    halves = st.columns(2)
-    bars_col, map_col = halves if probe.class_scores is not None else (None, halves[0])
+    # two charts share the width; one alone takes all of it (half of a narrow column clipped the map)
+    bars_col, map_col = st.columns(2) if probe.class_scores is not None else (None, st.container())
     if bars_col is not None:
         guess = int(np.argmin(probe.class_scores))
         bars_col.markdown(f"Scored under every class, the model explains it best as a **{names[guess]}**:")

@@ -75,3 +75,17 @@ def test_on_a_projector_the_canvas_is_whole_and_drawable(new_page, app_url, scre
         assert right <= main["x"] + main["width"] + 1
     assert_no_exception(page)
     page.screenshot(path=screenshots / "anomaly_drawn_1024x768.png")
+
+
+def test_on_a_projector_where_the_digit_lands_gets_the_columns_width(new_page, app_url, screenshots):
+    page = new_page()
+    page.set_viewport_size({"width": 1024, "height": 768})
+    page.goto(f"{app_url}/anomaly?model=mnist_no9")  # unconditional: the latent map is the only chart there
+    wait_loaded(page)
+    page.locator("canvas.upper-canvas").scroll_into_view_if_needed()
+    draw_stroke(page, SEVEN)
+    chart = page.get_by_test_id("stPlotlyChart").filter(has_text="Where your digit lands")
+    expect(chart).to_be_visible(timeout=30_000)
+    score = page.get_by_test_id("stAlertContainer").filter(has_text="Your digit scores").bounding_box()
+    assert chart.bounding_box()["width"] >= 0.9 * score["width"]  # half of a narrow column clipped its title
+    assert_no_exception(page)
