@@ -209,6 +209,7 @@ def test_missing_values_drop_rows_or_stay_for_the_median():
     "data, label, message",
     [
         (b"", "label", "empty"),
+        (b"a,label\n", "label", "no rows"),
         (b"a,label\n" + b"1,same\n" * 10, "label", "1 different values"),
         (b"\xff\xfea,b\n1,2\n", "b", "not UTF-8"),
         (("c," * 1_000_000 + "label\n").encode(), "label", "columns"),

@@ -144,7 +144,11 @@ def training_form(table: TableChoice) -> TabularRun | None:
     if not submitted:
         return None
     config = replace(default, mode=mode, latent_dim=int(latent_dim), beta=float(beta), epochs=int(epochs))
-    X_train, X_test, y_train, y_test = split_table(table.X, table.y, test_fraction, int(seed))
+    try:
+        X_train, X_test, y_train, y_test = split_table(table.X, table.y, test_fraction, int(seed))
+    except ValueError as err:  # e.g. fewer test rows than classes
+        st.error(f"This table cannot be split into training and test rows with test fraction {test_fraction}: {err}")
+        return None
     model = new_model(X_train, config, table.feature_names, table.class_names, seed=int(seed))
     record = TabularRecord(y_train, y_test)
     bar, chart = st.progress(0.0, "Training…"), st.empty()

@@ -91,6 +91,8 @@ def read_csv_table(data: bytes, label_column: str, missing: Missing = "drop") ->
     except (pd.errors.ParserError, ValueError) as err:
         raise TableError(f"The file could not be read as CSV: {str(err).strip().splitlines()[0]}") from None
     frame.columns = [str(c).strip() for c in frame.columns]
+    if frame.empty:
+        raise TableError("The file has a header but no rows.")
     if len(frame) > MAX_ROWS:
         raise TableError(f"The file has more than {MAX_ROWS:,} rows; VAE Lab reads at most {MAX_ROWS:,}.")
     notes: list[str] = []

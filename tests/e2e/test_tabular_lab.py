@@ -72,6 +72,18 @@ def test_upload_a_csv_train_on_it_and_survive_a_broken_one(page, app_url, tmp_pa
     expect(page.get_by_text("LogisticRegression", exact=True)).to_be_visible()
     assert_no_exception(page)
 
+    # 20 classes of 5 rows, and a test fraction of 0.1: 10 test rows cannot hold every class
+    tiny = tmp_path / "tiny.csv"
+    tiny.write_text("x,label\n" + "".join(f"{i},c{i % 20}\n" for i in range(100)))
+    upload(page, tiny)
+    expect(page.get_by_text("Non-numeric columns dropped: grower.")).to_have_count(0)
+    page.get_by_role("slider", name="Test fraction").focus()
+    for _ in range(3):
+        page.keyboard.press("ArrowLeft")  # 0.25 → 0.10
+    page.get_by_role("button", name="Train", exact=True).click()
+    expect(page.get_by_test_id("stAlertContentError")).to_contain_text("cannot be split", timeout=SLOW_MS)
+    assert_no_exception(page)
+
 
 def test_edit_a_row_and_its_prediction_follows(page, app_url, screenshots):
     page.set_viewport_size({"width": 1024, "height": 768})
