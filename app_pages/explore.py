@@ -6,6 +6,7 @@ import torch
 
 from ui import links
 from ui.data import encoded_test_set, test_set
+from ui.hover import hover_preview
 from ui.images import show_grid
 from ui.latent import clustering_score, decode_point, selection_target, show_replay
 from ui.models import current_model
@@ -106,6 +107,7 @@ with scatter_col:
     # No dragmode of our own: in select mode Streamlit turns point clicks off; its default (pan) keeps them on
     fig.update_layout(height=520)
     event = st.plotly_chart(fig, on_select="rerun", selection_mode=("points", "box"), key="explore_scatter")
+    hover_preview(dataset, images, "explore_scatter")
     target = selection_target(event, "explore_last_selection")
     if target is not None:  # a new selection: it moves the chosen digit and/or the decoded point
         index, z = target

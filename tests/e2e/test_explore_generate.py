@@ -70,6 +70,26 @@ def test_clicking_a_dot_decodes_that_digit(page, app_url, screenshots):
     page.screenshot(path=screenshots / "explore_dot_clicked.png", full_page=True)
 
 
+@needs_mnist
+def test_hovering_a_dot_shows_its_digit_beside_the_chart(page, app_url, screenshots):
+    open_page(page, app_url, "Latent explorer", "Latent explorer")
+    preview = page.frame_locator("iframe[title='st.iframe']").first
+    expect(preview.locator("#label")).to_have_text("Hover over a dot: its digit shows here.")
+    page.locator(".js-plotly-plot").first.scroll_into_view_if_needed()
+    dot = page.evaluate(OUTERMOST_DOT)
+    page.mouse.move(dot["x"] - 30, dot["y"])
+    page.mouse.move(dot["x"], dot["y"], steps=5)  # the mouse arrives on the dot, no click
+    expect(preview.locator("#label")).to_have_text(re.compile(rf"^Test digit #{dot['index']} \(\d\)$"))
+    ink = preview.locator("#thumb").evaluate(
+        "c => c.getContext('2d').getImageData(0, 0, c.width, c.height).data"
+        ".filter((v, i) => i % 4 === 0 && v > 128).length"
+    )  # bright red channels: ink
+    assert ink > 50  # the digit's strokes were drawn from the sprite sheet, not a black square
+    expect(page.get_by_label("Test digit #", exact=True)).to_have_value("0")  # hovering chooses nothing
+    assert_no_exception(page)
+    page.screenshot(path=screenshots / "explore_hover_preview.png")
+
+
 def test_generate_digits_of_a_chosen_class(page, app_url, screenshots):
     open_page(page, app_url, "Generate", "Generate", model="mnist_cvae")
     choose(page, "Class", "3")
