@@ -15,7 +15,9 @@ to the end. Reading a user's CSV safely lives in `vae.tables`; confidence and th
 from __future__ import annotations
 
 import copy
+import io
 import math
+import os
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, fields, replace
@@ -26,6 +28,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from vae.checkpoint import FORMAT_VERSION, CheckpointError, check_plain, check_weights, read_payload, write_atomically
 from vae.models import initialise_layers
 from vae.replay import snapshot_epochs
 from vae.training import TrainingDiverged
@@ -442,19 +445,13 @@ MAX_FEATURES, MAX_CLASSES = 500, 20  # what a tabular checkpoint may describe (t
 
 def tabular_checkpoint_bytes(model: TabularVAE, meta: dict | None = None) -> bytes:
     """The checkpoint file's content (config, weights with the scaling, names, metadata)."""
-    import io
-
     buffer = io.BytesIO()
     save_tabular(buffer, model, meta)
     return buffer.getvalue()
 
 
-def save_tabular(path, model: TabularVAE, meta: dict | None = None) -> None:
+def save_tabular(path: str | os.PathLike | io.BytesIO, model: TabularVAE, meta: dict | None = None) -> None:
     """Write a tabular model; a file path is written atomically. Read it back with `load_tabular`."""
-    import os
-
-    from vae.checkpoint import FORMAT_VERSION, check_plain, write_atomically
-
     meta = {**(meta or {}), "feature_names": model.feature_names, "class_names": model.class_names}
     check_plain(meta, "meta")
     payload = {
@@ -470,11 +467,9 @@ def save_tabular(path, model: TabularVAE, meta: dict | None = None) -> None:
         torch.save(payload, path)
 
 
-def load_tabular(source) -> tuple[TabularVAE, dict]:
+def load_tabular(source: str | os.PathLike | io.BytesIO | bytes) -> tuple[TabularVAE, dict]:
     """Read and check a tabular checkpoint → (model, meta). Safe on untrusted files: every failure is a
     CheckpointError with a message fit to show a person."""
-    from vae.checkpoint import CheckpointError, check_weights, read_payload
-
     payload = read_payload(source)
     if payload.get("kind") != "tabular":
         raise CheckpointError("This checkpoint holds an image VAE, not a table classifier: load it in the sidebar.")

@@ -7,8 +7,10 @@ Both the CLI (`python -m vae train-tabular`) and the Tabular lab page run a trai
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 import numpy as np
+import torch
 
 from vae.replay import pack_array, unpack_array
 from vae.tabular import TabularProgress, TabularVAE
@@ -140,10 +142,6 @@ def results(
 
 def tabular_meta(model: TabularVAE, record: TabularRecord, scored: dict, **extra: object) -> dict:
     """The metadata a tabular checkpoint carries, whether the CLI or the page trained it."""
-    from datetime import UTC, datetime
-
-    import torch
-
     return {
         "history": record.history,
         "results": scored,
