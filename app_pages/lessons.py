@@ -15,6 +15,7 @@ HIDEABLE = {
     "answer": "the answer",
     "link": "the link to the full page",
 }
+TEACHER_HELP = "On: only the step and its controls, for a projector (link parameter teacher=1). Off: every lesson."
 view = [
     links.ChoiceParam(name="lesson", key="lesson_slug", default=LESSONS[0].slug,
                       choices=tuple(lesson.slug for lesson in LESSONS)),
@@ -40,7 +41,7 @@ if not teacher:
         key="lesson_slug",
         on_change=lambda: st.session_state.update(lesson_step=1),
     )
-    top[1].toggle("Teacher mode", key="lesson_teacher", help="Hide everything but the step (link parameter teacher=1)")
+    top[1].toggle("Teacher mode", key="lesson_teacher", help=TEACHER_HELP)
     top[2].multiselect(
         "In teacher mode, also hide",
         list(HIDEABLE),
@@ -51,8 +52,8 @@ if not teacher:
 lesson = lesson_by_slug(st.session_state.lesson_slug)
 st.session_state.lesson_step = min(st.session_state.lesson_step, len(lesson.steps))
 hidden = set(st.session_state.lesson_hide) if teacher else set()
-if teacher:
-    st.checkbox("Teacher mode", key="lesson_teacher", help="Untick to see every lesson and its steps")
+if teacher:  # the same widget as above (type, label, help): a different one would lose the switch's state
+    st.toggle("Teacher mode", key="lesson_teacher", help=TEACHER_HELP)
 
 
 def move(by: int) -> None:
