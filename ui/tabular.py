@@ -73,14 +73,11 @@ class TabularRun:
 
 
 @st.cache_resource(show_spinner=False)
-def _shipped() -> tuple[TabularVAE, dict]:
-    return load_tabular(SHIPPED_PATH)
-
-
 def shipped_run() -> TabularRun | None:
-    """The shipped breast-cancer model with its own split (rebuilt from the seed and fraction in its card)."""
+    """The shipped breast-cancer model with its own split (rebuilt from the seed and fraction in its card),
+    loaded once per server and shared."""
     try:
-        model, meta = _shipped()
+        model, meta = load_tabular(SHIPPED_PATH)
     except CheckpointError:
         return None
     X, y, _, _ = load_table(meta["dataset"])
@@ -88,12 +85,18 @@ def shipped_run() -> TabularRun | None:
     return TabularRun(model, meta, meta["dataset"], X_train, X_test, y_train, y_test, "shipped")
 
 
+@st.cache_data(show_spinner=False)
+def bundled_table(name: str) -> tuple[np.ndarray, np.ndarray, list[str], list[str]]:
+    """`vae.tabular.load_table`, read once per server."""
+    return load_table(name)
+
+
 def choose_table() -> TableChoice | None:
     """Radio: a bundled table or an upload. A bad upload shows why and returns None."""
     options = [*BUNDLED, UPLOAD]
     choice = st.radio("Table", options, format_func=lambda o: BUNDLED.get(o, o), horizontal=True, key="tab_table")
     if choice != UPLOAD:
-        X, y, features, classes = load_table(choice)
+        X, y, features, classes = bundled_table(choice)
         return TableChoice(choice, X, y, features, classes)
     upload = st.file_uploader(
         "A CSV file with a header line",
@@ -370,10 +373,4 @@ def download_buttons(run: TabularRun) -> None:
     row[0].download_button(
         "Download the model (.pt)", tabular_checkpoint_bytes(run.model, run.meta), f"{name}.pt", key="tab_download"
     )
-    meta = {**run.meta, "feature_names": run.model.feature_names, "class_names": run.class_names}
-    row[1].download_button(
-        "Model card (.md)",
-        tabular_card(run.model.config, meta),
-        f"{run.meta.get('name', 'tabular')}.md",
-        key="tab_card",
-    )
+    row[1].download_button("Model card (.md)", tabular_card(run.model.config, run.meta), f"{name}.md", key="tab_card")

@@ -364,12 +364,7 @@ def command_train_tabular(args: argparse.Namespace) -> int:
     )
     save_tabular(args.out, model, meta)
     card = args.out.with_suffix(".md")
-    write_atomically(
-        card,
-        lambda file: file.write(
-            tabular_card(config, {**meta, **{"feature_names": feature_names, "class_names": class_names}}).encode()
-        ),
-    )
+    write_atomically(card, lambda file: file.write(tabular_card(config, meta).encode()))
     print(f"saved {args.out} and its model card {card}")
     for name, scored in meta["results"].items():
         if name != "selective_accuracy":

@@ -144,7 +144,7 @@ def novelty_scores(
     known = list(range(model.config.num_classes)) if classes is None else [int(c) for c in classes]
     if not known or any(not 0 <= c < model.config.num_classes for c in known):
         raise ValueError(f"classes must be a non-empty list of classes from 0 to {model.config.num_classes - 1}")
-    return torch.stack([anomaly_scores(model, x, c, method, k=k, seed=seed) for c in known], 1).min(1).values.numpy()
+    return class_score_matrix(model, x, method, k, seed)[:, known].min(1).values.numpy()
 
 
 def relative_to_best_other(matrix: np.ndarray, reference_class: int) -> np.ndarray:

@@ -20,7 +20,7 @@ import math
 import os
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, dataclass, fields
 from typing import Literal
 
 import numpy as np
@@ -432,11 +432,6 @@ def fit_tabular(
     for _ in train_tabular(model, X_train, y_train, seed=seed):
         pass
     return model
-
-
-def with_mode(config: TabularConfig, mode: Mode) -> TabularConfig:
-    """The same network and schedule in another mode."""
-    return replace(config, mode=mode)
 
 
 # ---- checkpoints: the image VAE's safe format, with kind "tabular" ------------------------------------

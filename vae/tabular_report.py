@@ -58,15 +58,6 @@ class TabularReplay:
     codes: dict[str, list[np.ndarray]]
 
     @classmethod
-    def from_record(cls, record: TabularRecord) -> TabularReplay:
-        return cls(
-            list(record.snapshot_epochs),
-            np.asarray(record.train_labels),
-            np.asarray(record.test_labels),
-            {k: list(v) for k, v in record.snapshots.items()},
-        )
-
-    @classmethod
     def from_meta(cls, data: object) -> TabularReplay | None:
         """None when the metadata has no replay or a malformed one (never raises)."""
         try:
@@ -143,6 +134,8 @@ def results(
 def tabular_meta(model: TabularVAE, record: TabularRecord, scored: dict, **extra: object) -> dict:
     """The metadata a tabular checkpoint carries, whether the CLI or the page trained it."""
     return {
+        "feature_names": model.feature_names,
+        "class_names": model.class_names,
         "history": record.history,
         "results": scored,
         "tabular_replay": record.replay_meta(),

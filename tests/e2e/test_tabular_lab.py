@@ -92,6 +92,12 @@ def test_edit_a_row_and_its_prediction_follows(page, app_url, screenshots):
     metric = page.get_by_test_id("stMetricValue")
     expect(metric).to_have_text(re.compile("malignant|benign"))
     expect(page.get_by_text("Out of domain")).to_have_count(0)
+    reading = page.get_by_text(re.compile(r"Its latent mean lies"))
+    first_row = reading.inner_text()
+    set_number(page, "Test row (0 to 142)", 1)  # another test row: another reading
+    expect(reading).not_to_have_text(first_row, timeout=SLOW_MS)
+    wait_idle(page)
+    page.wait_for_timeout(500)  # the row's grid is a new one: let it settle before clicking into it
     grid = page.get_by_test_id("stDataFrame").filter(has_text="feature").first
     grid.scroll_into_view_if_needed()
     page.wait_for_timeout(500)
@@ -106,3 +112,15 @@ def test_edit_a_row_and_its_prediction_follows(page, app_url, screenshots):
     expect(page.get_by_text("Out of domain")).to_be_visible(timeout=SLOW_MS)
     assert_no_exception(page)
     screenshot_whole_page(page, screenshots / "tabular_row_1024.png")
+
+
+def test_run_the_feature_study(page, app_url, screenshots):
+    open_lab(page, app_url)
+    page.get_by_role("tab", name="Feature study").click()
+    page.get_by_role("button", name="Run the feature study").click()
+    expect(page.get_by_text("Test accuracy against the features kept")).to_be_visible(timeout=SLOW_MS)
+    table = page.get_by_test_id("stDataFrame").filter(has_text="dropped next")
+    expect(table).to_be_visible()
+    expect(page.get_by_text(re.compile(r"R² of every feature in round 1"))).to_be_visible()
+    assert_no_exception(page)
+    screenshot_whole_page(page, screenshots / "tabular_feature_study.png")
