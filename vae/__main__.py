@@ -22,6 +22,7 @@ from tqdm import tqdm
 from vae import __version__
 from vae.card import model_card, tabular_card
 from vae.checkpoint import CheckpointError, load_checkpoint, save_checkpoint, training_meta, write_atomically
+from vae.clusters import cluster_report
 from vae.data import DATA_DIR_ENV, DATASETS, DatasetNotFoundError, filter_classes, load_dataset
 from vae.models import VAE, VAEConfig
 from vae.replay import ReplayRecorder
@@ -63,6 +64,8 @@ _seed = _argument(int, lambda v: 0 <= v < 2**63, "a whole number from 0 to 2**63
 _positive_float = _argument(float, lambda v: 0 < v < math.inf, "a positive number")
 _non_negative_float = _argument(float, lambda v: 0 <= v < math.inf, "zero or a positive number")
 TABLES = ("breast-cancer", "wine")
+_at_least_two = _argument(int, lambda v: 2 <= v <= 100, "a whole number from 2 to 100")
+MODEL_KINDS = ("vae", "cvae", "clusters")
 _digit_class = _argument(int, lambda v: 0 <= v <= 9, "a class from 0 to 9")
 
 
@@ -91,7 +94,14 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--latent-dim", type=_positive_int, default=2)
     t.add_argument("--hidden", type=_positive_int, nargs="+", default=[512, 256], help="fully connected widths")
     t.add_argument("--conv-channels", type=_positive_int, nargs="+", default=[32, 64], help="conv arch only")
-    t.add_argument("--conditional", action="store_true", help="condition on the class label (CVAE)")
+    t.add_argument(
+        "--model",
+        choices=MODEL_KINDS,
+        default="vae",
+        help="vae; cvae: conditioned on the class label; clusters: finds K clusters itself, never sees a label",
+    )
+    t.add_argument("--conditional", action="store_true", help="the same as --model cvae")
+    t.add_argument("--clusters", type=_at_least_two, default=10, help="K, the clusters of --model clusters")
     t.add_argument("--likelihood", choices=("bernoulli", "gaussian"), default="bernoulli")
     t.add_argument("--beta", type=_non_negative_float, default=1.0, help="KL weight (beta-VAE)")
     t.add_argument("--kl-warmup", type=_non_negative_float, default=0.0, help="epochs to ramp the KL weight up")
@@ -209,10 +219,17 @@ class ProgressDisplay:
         else:
             test = f"test {event.test.total:.2f} (recon {event.test.recon:.2f} + KL {event.test.kl:.2f})"
             summary = f"train {event.train.total:.2f}  {test if event.test else ''}  [{event.elapsed_s:.0f}s]"
+            if event.clusters is not None:
+                summary += f"  clusters: NMI {event.clusters.nmi:.3f}, accuracy {event.clusters.accuracy:.1%}"
             self.bar.write(f"epoch {event.epoch}/{event.epochs}  {summary}", file=sys.stderr)
 
 
 def command_train(args: argparse.Namespace) -> int:
+    if args.conditional and args.model == "clusters":
+        print("error: --conditional and --model clusters contradict each other: a clustering VAE never sees a label",
+              file=sys.stderr)  # fmt: skip
+        return 2
+    kind = "cvae" if args.conditional else args.model
     images, labels = load_split(args, args.dataset, True, args.exclude_classes)
     test_images, test_labels = load_split(args, args.dataset, False, args.exclude_classes)
     if args.train_size is not None and args.train_size < len(images):
@@ -225,7 +242,8 @@ def command_train(args: argparse.Namespace) -> int:
         hidden=tuple(args.hidden),
         arch=args.arch,
         conv_channels=tuple(args.conv_channels),
-        num_classes=10 if args.conditional else 0,
+        num_classes=10 if kind == "cvae" else 0,
+        clusters=args.clusters if kind == "clusters" else 0,
         likelihood=args.likelihood,
         beta=args.beta,
     )
@@ -260,6 +278,10 @@ def command_train(args: argparse.Namespace) -> int:
                     save_with_card(args.out, model, saved)
         status, exit_code = "finished", 0
         metrics = evaluation_metrics(model, test_images, test_labels, args.eval_k)
+        if config.clusters:
+            cluster_metrics, cluster_meta = cluster_report(model, test_images, test_labels)
+            metrics.update(cluster_metrics)
+            describe = partial(describe, clusters=cluster_meta)
     except KeyboardInterrupt:
         status, exit_code = "interrupted", INTERRUPTED
         print(f"interrupted after {len(history)} of {settings.epochs} epochs", file=sys.stderr)
@@ -273,11 +295,18 @@ def command_train(args: argparse.Namespace) -> int:
             return exit_code
         model.load_state_dict(weights)
         metrics = epoch_metrics(history[-1], len(test_images))
+        if config.clusters:
+            cluster_metrics, cluster_meta = cluster_report(model, test_images, test_labels)
+            metrics.update(cluster_metrics)
+            describe = partial(describe, clusters=cluster_meta)
     recorder.record(model, len(history), always=True)  # an interrupted run's last epoch too
     card = save_with_card(args.out, model, describe(history=history, metrics=metrics, status=status, **recorder.meta()))
     if status == "finished":
         print(f"saved {args.out} and its model card {card}")
         print(format_metrics(metrics))
+        if config.clusters:
+            print(f"clusters vs the test labels: NMI {metrics['test_nmi']:.3f}, "
+                  f"accuracy {metrics['test_cluster_accuracy']:.1%} (labels used for this score only)")  # fmt: skip
     else:
         print(f"saved the model from epoch {len(history)} to {args.out} and its model card {card}", file=sys.stderr)
     return exit_code

@@ -14,6 +14,8 @@ def model_card(config: VAEConfig, meta: dict) -> str:
     """A markdown model card from a checkpoint's config and metadata."""
     m = meta["metrics"]
     kind = f"conditional on {config.num_classes} classes" if config.conditional else "unconditional"
+    if config.clusters:
+        kind = f"clustering (a categorical latent of {config.clusters} clusters beside z, trained without labels)"
     article_arch = "An MLP" if config.arch == "mlp" else "A convolutional"
     done, planned = meta["epochs"], meta["settings"]["epochs"]
     status = {
@@ -64,13 +66,40 @@ Training took {meta["training_time_s"]:.0f} s on the machine that made it
 {log_likelihood}
 
 Re-check with `{eval_command}`.
-
+{_clusters_section(config, meta)}
 ## Training history
 | epoch | train −ELBO | test −ELBO | test recon | test KL | elapsed s |
 |---|---|---|---|---|---|
 {rows}
 
 Data: MNIST (LeCun, Cortes, Burges; CC BY-SA 3.0) unless stated above.
+"""
+
+
+def _clusters_section(config: VAEConfig, meta: dict) -> str:
+    """A clustering VAE's clusters scored against the labels it never saw (empty for the other kinds)."""
+    m, found = meta["metrics"], meta.get("clusters")
+    if not config.clusters or "test_nmi" not in m or not isinstance(found, dict):
+        return ""
+    rows = "\n".join(
+        f"| {k} | {matched} | {f'{majority} ({share:.0%})' if size else '— (empty)'} | {size} |"
+        for k, (matched, majority, share, size) in enumerate(
+            zip(found["matched_label"], found["majority_label"], found["majority_share"], found["size"], strict=True)
+        )
+    )
+    return f"""
+## Clusters found without labels
+The model never saw a label. Scored against the {m["test_images"]} test labels afterwards: **NMI {m["test_nmi"]:.3f}**,
+**cluster accuracy {m["test_cluster_accuracy"]:.1%}** (clusters matched one-to-one to labels, Hungarian algorithm).
+
+| cluster | matched label | most common label (share) | test images |
+|---|---|---|---|
+{rows}
+
+Why this model: the seed notebook's Gumbel VAE, the conditional VAE with its label replaced by a
+Gumbel-softmax sample of q(y|x) (the JointVAE family): generating a cluster is then exactly what the
+CVAE does with a class. The ELBO alone lets y carry style rather than the digit, so training rewards
+I(x; y), keeps the clusters balanced and asks y to survive small rotations and shifts (`vae.clusters`).
 """
 
 

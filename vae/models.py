@@ -22,7 +22,9 @@ class VAEConfig:
 
     `hidden` are the widths of the fully connected layers (for `conv`, the ones after the
     convolutions); `conv_channels` are used by `conv` only. `num_classes > 0` makes a
-    conditional VAE: a one-hot label enters both encoder and decoder.
+    conditional VAE: a one-hot label enters both encoder and decoder. `clusters > 0` makes a
+    clustering VAE: a categorical latent y of that many values beside z, inferred from the image by
+    the encoder (never given a label) and fed to the decoder as the CVAE's label is (`vae.clusters`).
     """
 
     image_shape: tuple[int, int, int] = (1, 28, 28)
@@ -34,6 +36,7 @@ class VAEConfig:
     likelihood: Likelihood = "bernoulli"
     gaussian_std: float = 0.1
     beta: float = 1.0
+    clusters: int = 0
 
     def __post_init__(self) -> None:
         # Tuples survive a round trip through a checkpoint as lists; normalise them back.
@@ -47,6 +50,7 @@ class VAEConfig:
         for name, kind, what in (
             ("latent_dim", Integral, "a whole number"),
             ("num_classes", Integral, "a whole number"),
+            ("clusters", Integral, "a whole number"),
             ("gaussian_std", Real, "a number"),
             ("beta", Real, "a number"),
         ):  # a checkpoint's config is untrusted data: check types before comparing values
@@ -72,6 +76,10 @@ class VAEConfig:
                 )
         if self.num_classes < 0:
             raise ValueError(f"num_classes must be 0 (unconditional) or positive, got {self.num_classes}")
+        if self.clusters < 0 or self.clusters == 1:
+            raise ValueError(f"clusters must be 0 (no categorical latent) or at least 2, got {self.clusters}")
+        if self.clusters and self.num_classes:
+            raise ValueError("a model is either conditional on labels (num_classes) or finds clusters, not both")
         if self.likelihood not in ("bernoulli", "gaussian"):
             raise ValueError(f"likelihood must be 'bernoulli' or 'gaussian', got {self.likelihood!r}")
         if not 0 < self.gaussian_std < float("inf"):  # written so that NaN fails too
@@ -81,7 +89,13 @@ class VAEConfig:
 
     @property
     def conditional(self) -> bool:
+        """The encoder and decoder are given the class label."""
         return self.num_classes > 0
+
+    @property
+    def decoder_labels(self) -> int:
+        """How many values the decoder's one-hot input takes: classes (CVAE), clusters, or 0."""
+        return self.num_classes or self.clusters
 
     def to_dict(self) -> dict:
         """Plain types only, so a checkpoint can be read with `weights_only=True`."""
@@ -108,12 +122,17 @@ def initialise_layers(module: nn.Module, generator: torch.Generator) -> None:
 
 
 class VAEOutput(NamedTuple):
-    """What a forward pass returns: decoder logits, posterior parameters and the sampled z."""
+    """What a forward pass returns: decoder logits, posterior parameters and the sampled z.
+
+    A clustering VAE also returns q(y|x)'s logits (`cluster_logits`) and the y it decoded with.
+    """
 
     logits: torch.Tensor
     mu: torch.Tensor
     logvar: torch.Tensor
     z: torch.Tensor
+    cluster_logits: torch.Tensor | None = None
+    y: torch.Tensor | None = None
 
 
 def _mlp(sizes: list[int]) -> nn.Sequential:
@@ -133,6 +152,8 @@ class VAE(nn.Module):
     weights even while other threads use torch's global RNG. Without one they come from the global RNG.
     """
 
+    gumbel_temperature: float = 0.5  # a clustering VAE's; training lowers it over a run (`vae.clusters`)
+
     def __init__(self, config: VAEConfig, seed: int | None = None) -> None:
         super().__init__()
         self.config = config
@@ -147,7 +168,7 @@ class VAE(nn.Module):
     def _build_layers(self) -> None:
         config = self.config
         c, h, w = config.image_shape
-        n_cls = config.num_classes
+        n_cls = config.num_classes  # the label the encoder is given (CVAE only)
 
         if config.arch == "conv":
             # Each stride-2 conv halves H and W (rounding down); remember the sizes so the
@@ -170,8 +191,10 @@ class VAE(nn.Module):
         self.encoder_body = nn.Sequential(_mlp([features + n_cls, *config.hidden]), nn.ReLU())
         self.to_mu = nn.Linear(config.hidden[-1], config.latent_dim)
         self.to_logvar = nn.Linear(config.hidden[-1], config.latent_dim)
+        if config.clusters:
+            self.to_cluster = nn.Linear(config.hidden[-1], config.clusters)  # q(y|x)'s logits
 
-        dec_sizes = [config.latent_dim + n_cls, *reversed(config.hidden), features]
+        dec_sizes = [config.latent_dim + config.decoder_labels, *reversed(config.hidden), features]
         if config.arch == "conv":
             self.decoder_body = nn.Sequential(_mlp(dec_sizes), nn.ReLU())
             dec_convs: list[nn.Module] = [nn.Unflatten(1, (config.conv_channels[-1], fh, fw))]
@@ -194,41 +217,81 @@ class VAE(nn.Module):
         return self.to_mu.weight.device
 
     # --- conditioning -------------------------------------------------------------------
-    def _one_hot(self, y: torch.Tensor | None, n: int) -> torch.Tensor | None:
-        """Check `y` against the model's kind and return its one-hot code (None if unconditional)."""
-        if not self.config.conditional:
-            if y is not None:
-                raise ValueError("this VAE is unconditional: call it with y=None")
-            return None
-        if y is None:
-            raise ValueError(f"this VAE is conditional on {self.config.num_classes} classes: pass y (int64 labels)")
+    def _one_hot(self, y: torch.Tensor | None, n: int, values: int, what: str) -> torch.Tensor:
+        """`y` as n one-hot rows of `values` columns (one label broadcast to all n), checked."""
         y = torch.as_tensor(y, dtype=torch.long, device=self.device).reshape(-1)
         if y.numel() == 1 and n > 1:
             y = y.expand(n)
         if y.numel() != n:
-            raise ValueError(f"got {y.numel()} labels for {n} inputs")
-        if y.min() < 0 or y.max() >= self.config.num_classes:
-            raise ValueError(f"labels must lie in 0..{self.config.num_classes - 1}")
-        return F.one_hot(y, self.config.num_classes).float()
+            raise ValueError(f"got {y.numel()} {what}s for {n} inputs")
+        if y.min() < 0 or y.max() >= values:
+            raise ValueError(f"{what}s must lie in 0..{values - 1}")
+        return F.one_hot(y, values).float()
+
+    def _encoder_label(self, y: torch.Tensor | None, n: int) -> torch.Tensor | None:
+        """A CVAE's one-hot label for the encoder; None for the other kinds (their encoder takes no label)."""
+        if self.config.conditional:
+            if y is None:
+                raise ValueError(f"this VAE is conditional on {self.config.num_classes} classes: pass y (int64 labels)")
+            return self._one_hot(y, n, self.config.num_classes, "label")
+        if y is not None:
+            kind = "a clustering VAE: it infers its clusters itself" if self.config.clusters else "unconditional"
+            raise ValueError(f"this VAE is {kind}; call it with y=None")
+        return None
+
+    def _decoder_label(self, y: torch.Tensor | None, n: int) -> torch.Tensor | None:
+        """The decoder's one-hot input: a CVAE's class or a clustering VAE's cluster (None for a plain VAE)."""
+        config = self.config
+        if not config.decoder_labels:
+            if y is not None:
+                raise ValueError("this VAE is unconditional: call it with y=None")
+            return None
+        if y is None:
+            if config.clusters:
+                raise ValueError(
+                    f"this VAE decodes a code as one of its {config.clusters} clusters: pass y (cluster ids)"
+                )
+            raise ValueError(f"this VAE is conditional on {config.num_classes} classes: pass y (int64 labels)")
+        if y.is_floating_point() and y.dim() == 2:  # already one-hot, or a relaxed (Gumbel-softmax) sample
+            return y.to(self.device)
+        return self._one_hot(y, n, config.decoder_labels, "cluster id" if config.clusters else "label")
 
     @staticmethod
     def _with_label(h: torch.Tensor, onehot: torch.Tensor | None) -> torch.Tensor:
         return h if onehot is None else torch.cat([h, onehot], dim=1)
 
     # --- the model ----------------------------------------------------------------------
-    def encode(self, x: torch.Tensor, y: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-        """Images in [0, 1], shape [N, C, H, W] → posterior mean and log-variance, each [N, latent_dim]."""
+    def _features(self, x: torch.Tensor, y: torch.Tensor | None) -> torch.Tensor:
+        """The encoder's last hidden layer, shared by q(z|x) and (clustering VAE) q(y|x)."""
         if tuple(x.shape[1:]) != self.config.image_shape:
             raise ValueError(
                 f"expected images of shape [N, {', '.join(map(str, self.config.image_shape))}], got {list(x.shape)}"
             )
         h = self.encoder_convs(x)
-        h = self.encoder_body(self._with_label(h, self._one_hot(y, len(x))))
+        return self.encoder_body(self._with_label(h, self._encoder_label(y, len(x))))
+
+    def encode(self, x: torch.Tensor, y: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """Images in [0, 1], shape [N, C, H, W] → posterior mean and log-variance, each [N, latent_dim]."""
+        h = self._features(x, y)
         return self.to_mu(h), self.to_logvar(h)
 
+    def cluster_logits(self, x: torch.Tensor) -> torch.Tensor:
+        """A clustering VAE's q(y|x) as logits [N, clusters]."""
+        if not self.config.clusters:
+            raise ValueError("only a clustering VAE (VAEConfig(clusters=K)) has clusters")
+        return self.to_cluster(self._features(x, None))
+
+    @torch.no_grad()
+    def cluster_probs(self, x: torch.Tensor) -> torch.Tensor:
+        """q(y|x): each image's probability of every cluster, [N, clusters] (rows sum to 1)."""
+        return torch.softmax(self.cluster_logits(x), dim=1)
+
     def decode_logits(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
-        """Latent codes [N, latent_dim] → decoder logits [N, C, H, W] (what the loss uses)."""
-        h = self.decoder_body(self._with_label(z, self._one_hot(y, len(z))))
+        """Latent codes [N, latent_dim] → decoder logits [N, C, H, W] (what the loss uses).
+
+        `y`: a CVAE's class, or a clustering VAE's cluster (ids, or one-hot / relaxed rows [N, K]).
+        """
+        h = self.decoder_body(self._with_label(z, self._decoder_label(y, len(z))))
         return self.decoder_head(h)
 
     def decode(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
@@ -246,15 +309,35 @@ class VAE(nn.Module):
     def forward(
         self, x: torch.Tensor, y: torch.Tensor | None = None, generator: torch.Generator | None = None
     ) -> VAEOutput:
-        """Encode, sample z (noise from `generator`, else the global RNG) and decode."""
-        mu, logvar = self.encode(x, y)
+        """Encode, sample z (noise from `generator`, else the global RNG) and decode.
+
+        A clustering VAE also samples y from q(y|x): in training mode a Gumbel-softmax relaxation at
+        `self.gumbel_temperature` (differentiable), in eval mode a one-hot draw.
+        """
+        if not self.config.clusters:
+            mu, logvar = self.encode(x, y)
+            z = self.reparameterize(mu, logvar, generator)
+            return VAEOutput(self.decode_logits(z, y), mu, logvar, z)
+        from vae.clusters import gumbel_softmax
+
+        if y is not None:
+            raise ValueError("a clustering VAE infers y itself: call it with y=None")
+        h = self._features(x, None)
+        mu, logvar, logits = self.to_mu(h), self.to_logvar(h), self.to_cluster(h)
         z = self.reparameterize(mu, logvar, generator)
-        return VAEOutput(self.decode_logits(z, y), mu, logvar, z)
+        if self.training:
+            y_sample = gumbel_softmax(logits, self.gumbel_temperature, generator)
+        else:
+            drawn = torch.multinomial(torch.softmax(logits, 1), 1, generator=generator).squeeze(1)
+            y_sample = F.one_hot(drawn, self.config.clusters).float()
+        return VAEOutput(self.decode_logits(z, y_sample), mu, logvar, z, logits, y_sample)
 
     @torch.no_grad()
     def reconstruct(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
-        """Decode the posterior mean: the model's best guess of x, in [0, 1]."""
+        """Decode the posterior mean (a clustering VAE: in its most probable cluster): x's best guess, in [0, 1]."""
         mu, _ = self.encode(x, y)
+        if self.config.clusters:
+            y = self.cluster_logits(x).argmax(1)
         return self.decode(mu, y)
 
     @torch.no_grad()
@@ -265,6 +348,11 @@ class VAE(nn.Module):
         temperature: float = 1.0,
         generator: torch.Generator | None = None,
     ) -> torch.Tensor:
-        """Draw n images from the prior (scaled by `temperature`); `y` picks the class of a CVAE."""
+        """Draw n images from the prior (z scaled by `temperature`); `y` picks a CVAE's class or a cluster.
+
+        A clustering VAE without `y` draws each image's cluster from its uniform prior.
+        """
         z = temperature * torch.randn(n, self.config.latent_dim, generator=generator)
+        if y is None and self.config.clusters:
+            y = torch.randint(self.config.clusters, (n,), generator=generator)
         return self.decode(z.to(self.device), None if y is None else torch.as_tensor(y))

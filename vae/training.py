@@ -19,6 +19,7 @@ from typing import Literal, NamedTuple
 
 import torch
 
+from vae.clusters import ClusterScores, assign_clusters, cluster_scores, clustering_objective, gumbel_temperature
 from vae.data import to_float
 from vae.losses import elbo_terms, importance_sampled_log_likelihood
 from vae.models import VAE
@@ -84,7 +85,8 @@ class Progress:
     """One training event: `kind="step"` after every optimiser step, `"epoch"` after each epoch.
 
     `train` averages the steps of the current epoch so far; `test` (epoch events only, when
-    held-out data was given) is evaluated on the whole held-out set.
+    held-out data was given) is evaluated on the whole held-out set. `clusters` (a clustering VAE's
+    epoch events, when held-out labels were given): how well its clusters match those labels.
     """
 
     kind: Literal["step", "epoch"]
@@ -96,6 +98,7 @@ class Progress:
     test: Losses | None
     kl_weight: float
     elapsed_s: float
+    clusters: ClusterScores | None = None
 
     @property
     def fraction_done(self) -> float:
@@ -107,6 +110,8 @@ class Progress:
         record.update({f"train_{k}": v for k, v in self.train._asdict().items()})
         if self.test is not None:
             record.update({f"test_{k}": v for k, v in self.test._asdict().items()})
+        if self.clusters is not None:
+            record.update(test_nmi=round(self.clusters.nmi, 4), test_cluster_accuracy=round(self.clusters.accuracy, 4))
         return record
 
 
@@ -192,6 +197,10 @@ def train(
     drawn by indexing the in-memory tensor with a seeded permutation (much faster than a per-item
     DataLoader) and moved to the device; Adam uses its fused kernel. Raises TrainingDiverged, after
     restoring the weights of the last completed epoch, if the loss stops being finite.
+
+    A clustering VAE (`VAEConfig(clusters=K)`) trains on `vae.clusters.clustering_objective`, with the
+    Gumbel-softmax temperature falling over the run; it never sees `labels`, and `test_labels` only score
+    its clusters after each epoch.
     """
     settings = settings or TrainSettings()
     if len(images) == 0:
@@ -223,9 +232,13 @@ def train(
             for step in range(1, steps_per_epoch + 1):
                 idx = order[(step - 1) * batch_size : step * batch_size]
                 x = to_float(images[idx].to(model.device))
-                terms = elbo_terms(model, x, _labels_for(model, labels, idx), noise_rng)
                 kl_weight = beta * min(1.0, global_step / warmup_steps) if warmup_steps else beta
-                loss = (terms.recon + kl_weight * terms.kl).mean()
+                if model.config.clusters:
+                    model.gumbel_temperature = gumbel_temperature(global_step / (settings.epochs * steps_per_epoch))
+                    loss, terms = clustering_objective(model, x, kl_weight, noise_rng)
+                else:
+                    terms = elbo_terms(model, x, _labels_for(model, labels, idx), noise_rng)
+                    loss = (terms.recon + kl_weight * terms.kl).mean()
                 if not torch.isfinite(loss):
                     model.load_state_dict(last_good)
                     raise TrainingDiverged(
@@ -252,10 +265,14 @@ def train(
                     f"{_restored_to(epoch)}. Try a smaller learning rate (this run used {settings.lr:g})."
                 )
             last_good = copy.deepcopy(model.state_dict())
+            scores = None
+            if model.config.clusters and test_images is not None and test_labels is not None:
+                scores = cluster_scores(assign_clusters(model, test_images).numpy(), test_labels.numpy())
             elapsed = time.perf_counter() - started
             yield Progress(
-                "epoch", epoch, settings.epochs, steps_per_epoch, steps_per_epoch, running, test, kl_weight, elapsed
-            )
+                "epoch", epoch, settings.epochs, steps_per_epoch, steps_per_epoch, running, test, kl_weight, elapsed,
+                scores,
+            )  # fmt: skip
     finally:
         model.eval()
 
