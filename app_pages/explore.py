@@ -5,6 +5,7 @@ import streamlit as st
 import torch
 
 from ui import links
+from ui.clusters import cluster_names, show_clusters, test_set_cluster_probs
 from ui.data import encoded_test_set, test_set
 from ui.hover import hover_preview
 from ui.images import show_grid
@@ -53,8 +54,10 @@ if two_d:  # the decoded point starts at the chosen digit's code
         for d, (name, key) in enumerate(zip(("z1", "z2"), z_keys, strict=True))
     ]  # fmt: skip
     view.append(links.IntParam(name="n", key="explore_n", default=15, low=5, high=30))
-if cfg.conditional:
-    view.append(links.IntParam(name="c", key="explore_class", default=0, low=0, high=cfg.num_classes - 1))
+if cfg.decoder_labels:  # a CVAE's class or a clustering VAE's cluster: the decoder needs one
+    view.append(links.IntParam(name="c", key="explore_class", default=0, low=0, high=cfg.decoder_labels - 1))
+if cfg.clusters:
+    view.append(links.ChoiceParam(name="colour", key="explore_colour", default="label", choices=("label", "cluster")))
 view += [
     links.IntParam(name="from", key="explore_from", default=lambda: st.session_state[index_key], low=0, high=last),
     links.IntParam(name="to", key="explore_to", default=lambda: min(st.session_state[index_key] + 1, last), low=0,
@@ -68,7 +71,26 @@ st.caption(
     + ("Click a dot to decode it, or choose *Box Select* in the chart's toolbar and drag a box." if two_d else "")
 )
 decode_class = None
-if cfg.conditional:
+if cfg.clusters:
+    probs = test_set_cluster_probs(entry.id, entry, images)
+    found_names = cluster_names(entry, names)
+    choices = st.columns(2)
+    decode_class = choices[0].selectbox(
+        "Decode as cluster",
+        range(cfg.clusters),
+        format_func=lambda c: found_names[c],
+        key="explore_class",
+        help="The model found these clusters without labels; its code z holds the style, the cluster the rest.",
+    )
+    colour_by = choices[1].radio(
+        "Colour the dots by",
+        ("label", "cluster"),
+        format_func={"label": "true label", "cluster": "cluster found"}.get,
+        horizontal=True,
+        key="explore_colour",
+        help="The true labels were never shown to the model; the clusters are what it found by itself.",
+    )
+elif cfg.conditional:
     decode_class = st.selectbox(
         "Decode as class",
         range(cfg.num_classes),
@@ -83,20 +105,27 @@ st.caption(
         " Near 0 is what a conditional model should give: it receives the class as an input, so its code holds "
         "only the style (slant, width, thickness), and the classes overlap in it."
         if cfg.conditional
+        else " A clustering model's code holds the style too: the digit is mostly in its cluster (below)."
+        if cfg.clusters
         else ""
     )
 )
 
 # --- the scatter (2-D space, a strip for 1-D, a PCA view of more) and what was chosen in it ---
+colours, colour_names, kind = labels.numpy(), names, "class"
+if cfg.clusters and colour_by == "cluster":
+    colours, colour_names, kind = probs.argmax(1), found_names, "cluster"
 if two_d:
-    fig = latent_scatter(mu, labels.numpy(), names, title="Latent means of the test set")
+    fig = latent_scatter(mu, colours, colour_names, title="Latent means of the test set", kind=kind)
 elif cfg.latent_dim == 1:
-    fig = latent_strip(mu, labels.numpy(), names, title="Latent means of the test set (a 1-D code)")
+    fig = latent_strip(mu, colours, colour_names, title="Latent means of the test set (a 1-D code)")
 else:
     projection = pca_2d(torch.from_numpy(mu))
     pc1, pc2 = projection.explained
     title = f"PCA projection of {cfg.latent_dim}-D latent means (PC 1: {pc1:.0%}, PC 2: {pc2:.0%} of the variance)"
-    fig = latent_scatter(projection.points.numpy(), labels.numpy(), names, title=title, axis_titles=("PC 1", "PC 2"))
+    fig = latent_scatter(
+        projection.points.numpy(), colours, colour_names, title=title, axis_titles=("PC 1", "PC 2"), kind=kind
+    )
 
 scatter_col, grid_col = st.columns([3, 2])
 with scatter_col:
@@ -132,7 +161,8 @@ with grid_col:
             nrow=n,
             target_px=max(12, 480 // n),
             caption=f"z₁ from {axis[0]:.2f} (left) to {axis[-1]:.2f} (right); z₂ from {axis[-1]:.2f} (top) down."
-            + (f" Every code decoded as a {names[decode_class]}." if cfg.conditional else ""),
+            + (f" Every code decoded as a {names[decode_class]}." if cfg.conditional else "")
+            + (f" Every code decoded as cluster {found_names[decode_class]}." if cfg.clusters else ""),
         )
     else:
         st.markdown(f"**Traversal around test digit #{st.session_state[index_key]}**")
@@ -141,6 +171,10 @@ with grid_col:
         z0 = torch.from_numpy(mu[st.session_state[index_key]])
         show_grid(traversal(model, z0, values, dims, y=decode_class), nrow=len(values), target_px=40)
         st.caption(f"Row d varies latent dimension d from −3 to 3; the others stay at the digit's code. Rows: {dims}.")
+
+if cfg.clusters:
+    st.subheader("Clusters found without labels")
+    show_clusters(entry, probs, images, labels.numpy(), names, found_names)
 
 with st.expander("Replay: how this space formed during training", icon=":material/play_circle:"):
     show_replay(entry.meta, names, key="explore_replay")

@@ -3,6 +3,7 @@
 import streamlit as st
 
 from ui import links
+from ui.clusters import cluster_names
 from ui.data import class_names_of, test_set
 from ui.images import png_bytes, show_grid
 from ui.models import current_model
@@ -13,6 +14,9 @@ st.title("Generate")
 entry = current_model()
 model, cfg = entry.model, entry.model.config
 class_names = class_names_of(entry)
+by_label = cfg.decoder_labels > 0  # a CVAE's classes or a clustering VAE's clusters: the decoder takes one
+what = "cluster" if cfg.clusters else "class"
+label_names = cluster_names(entry, class_names) if cfg.clusters else class_names
 
 st.caption(
     "Each image is the decoder's output for a random code drawn from the prior N(0, I). "
@@ -21,11 +25,11 @@ st.caption(
 view = [
     links.FloatParam(name="t", key="generate_t", default=1.0, low=0.0, high=2.0, decimals=1),
     links.IntParam(name="seed", key="generate_seed", default=0, low=0, high=2**31 - 1),
-    links.IntParam(name="c", key="generate_class", default=0, low=0, high=max(cfg.num_classes, 10) - 1),
-    links.IntParam(name="rows", key="generate_rows", default=6 if cfg.conditional else 8, low=1, high=12),
-    links.IntParam(name="cols", key="generate_cols", default=8 if cfg.conditional else 10, low=1, high=12),
+    links.IntParam(name="c", key="generate_class", default=0, low=0, high=max(cfg.decoder_labels, 10) - 1),
+    links.IntParam(name="rows", key="generate_rows", default=6 if by_label else 8, low=1, high=12),
+    links.IntParam(name="cols", key="generate_cols", default=8 if by_label else 10, low=1, high=12),
 ]
-if cfg.conditional:
+if by_label:
     view.append(links.IntParam(name="table_cols", key="generate_table_cols", default=8, low=2, high=12))
 else:  # "like this digit": which test digit of the class (capped by the class's count below), how far around it
     view += [
@@ -52,32 +56,38 @@ def offer_download(images, nrow: int, name: str) -> None:
     )
 
 
-if cfg.conditional:
-    tab_class, tab_table = st.tabs(["One class", "All classes"])
+if by_label:
+    if cfg.clusters:
+        st.info(
+            f"This model found {cfg.clusters} clusters by itself, never seeing a label: pick one and it draws "
+            "digits of that cluster. The names say which digit most of a cluster's test images are.",
+            icon=":material/hub:",
+        )
+    st.session_state.generate_class = min(st.session_state.generate_class, cfg.decoder_labels - 1)
+    tab_class, tab_table = st.tabs([f"One {what}", f"All {what}s"])
     with tab_class:
         controls = st.columns(3)
         digit = controls[0].selectbox(
-            "Class", range(cfg.num_classes), format_func=lambda c: class_names[c], key="generate_class"
+            what.capitalize(), range(cfg.decoder_labels), format_func=lambda c: label_names[c], key="generate_class"
         )
         rows = controls[1].slider("Rows (h)", 1, 12, key="generate_rows")
         cols = controls[2].slider("Columns (w)", 1, 12, key="generate_cols")
         images = sample_grid(model, rows, cols, y=digit, temperature=temperature, seed=seed)
-        show_grid(
-            images, nrow=cols, caption=f"{rows * cols} generated {class_names[digit]}s (temperature {temperature:g})"
-        )
-        offer_download(images, cols, f"class{digit}")
+        shown = f"digits of cluster {label_names[digit]}" if cfg.clusters else f"generated {class_names[digit]}s"
+        show_grid(images, nrow=cols, caption=f"{rows * cols} {shown} (temperature {temperature:g})")
+        offer_download(images, cols, f"{what}{digit}")
     with tab_table:
         n_cols = st.slider(
-            "Columns", 2, 12, key="generate_table_cols", help="Each column is one random code, decoded as every class"
+            "Columns", 2, 12, key="generate_table_cols", help=f"Each column is one random code, decoded as every {what}"
         )
         images = class_table(model, n_cols, temperature=temperature, seed=seed)
         show_grid(
             images,
             nrow=n_cols,
-            caption=f"Rows: classes {class_names[0]} to {class_names[cfg.num_classes - 1]}. Columns: one shared "
-            "code z each, so a column keeps its style (slant, thickness) while the label changes the digit.",
+            caption=f"Rows: {what}s {label_names[0]} to {label_names[cfg.decoder_labels - 1]}. Columns: one shared "
+            f"code z each, so a column keeps its style (slant, thickness) while the {what} changes the digit.",
         )
-        offer_download(images, n_cols, "all_classes")
+        offer_download(images, n_cols, f"all_{what}s")
 else:
     tab_prior, tab_like = st.tabs(["From the prior", "Like this digit"])
     with tab_prior:

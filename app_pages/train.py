@@ -17,6 +17,13 @@ from vae.data import CLASS_NAMES, DATASETS, IMAGE_SHAPES, DatasetNotFoundError
 from vae.models import VAEConfig
 from vae.training import TrainSettings
 
+MODEL_KINDS = ("vae", "cvae", "clusters")
+KIND_NAMES = {
+    "vae": "VAE",
+    "cvae": "Conditional VAE (given the labels)",
+    "clusters": "Clusters (finds the digits without labels)",
+}
+
 st.title("Train a VAE")
 st.caption(
     "Defaults train a 2-D MNIST model on 10,000 images in about half a minute. "
@@ -34,7 +41,8 @@ view = [
                    high=limits.max_latent),
     links.IntParam(name="hidden", key="train_hidden", default=min(512, limits.max_hidden), low=8,
                    high=limits.max_hidden),
-    links.FlagParam(name="cvae", key="train_cvae", default=False),
+    links.ChoiceParam(name="kind", key="train_kind", default="vae", choices=MODEL_KINDS),
+    links.IntParam(name="clusters", key="train_clusters", default=10, low=2, high=20),
     links.FloatParam(name="beta", key="train_beta", default=1.0, low=0.0, high=50.0),
     links.ChoiceParam(name="likelihood", key="train_likelihood", default="bernoulli",
                       choices=("bernoulli", "gaussian")),
@@ -45,6 +53,7 @@ view = [
     links.FloatParam(name="lr", key="train_lr", default=1e-3, low=1e-6, high=10.0),
     links.IntParam(name="seed", key="train_seed", default=0, low=0, high=2**31 - 1),
 ]  # fmt: skip
+links.alias("cvae", "kind", {"1": "cvae", "true": "cvae"})  # links from before `kind` (VAE Lab 0.2) still work
 links.restore(view, "train")
 
 # Data choices sit outside the form: a new dataset relabels the classes at once, and the classes left
@@ -58,6 +67,15 @@ left_out = data_row[1].multiselect(
     placeholder="none: train on every class",
     help="Builds a novelty detector: the left-out classes are new to the model.",
     key="train_leave_out",
+)
+kind = st.radio(
+    "Model kind",
+    MODEL_KINDS,
+    format_func=KIND_NAMES.get,
+    horizontal=True,
+    key="train_kind",
+    help="A conditional VAE is told each image's label. A clustering VAE (seed 003's Gumbel VAE) has a "
+    "categorical latent beside z and sorts the images into clusters itself; labels only score it, as NMI.",
 )
 # Inside the form every number also gets its current value as the widget's default: should the browser
 # ever submit the form without a field's state, the field keeps its value rather than falling to its minimum.
@@ -91,9 +109,11 @@ with st.form("train_form"):
             key="train_hidden",
             help="Two layers: this wide, then half",
         )
-        conditional = st.checkbox(
-            "Conditional on the class (CVAE)", key="train_cvae", help="The label goes into encoder and decoder"
-        )
+        if kind == "clusters":
+            clusters = st.number_input(
+                "Clusters K", 2, 20, now["train_clusters"], key="train_clusters",
+                help="Values of the categorical latent: 10 lets it find one per digit",
+            )  # fmt: skip
         beta = st.number_input(
             "β (KL weight)",
             0.0,
@@ -139,7 +159,8 @@ if submitted:
             latent_dim=int(latent_dim),
             hidden=(int(hidden), max(1, int(hidden) // 2)),
             arch=arch,
-            num_classes=10 if conditional else 0,
+            num_classes=10 if kind == "cvae" else 0,
+            clusters=int(st.session_state.train_clusters) if kind == "clusters" else 0,
             beta=float(beta),
             likelihood=likelihood,
         ),

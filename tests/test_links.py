@@ -16,9 +16,9 @@ from ui.workspace import WorkspaceStore
 TIMEOUT = 120
 PAGE_PARAMS = {  # every page's documented parameters (README, "Links")
     "home": [],
-    "train": ["dataset", "leave_out", "images", "arch", "latent", "hidden", "cvae", "beta", "likelihood", "warmup",
-              "epochs", "batch", "lr", "seed"],
-    "explore": ["digit", "z1", "z2", "n", "c", "from", "to", "frames"],
+    "train": ["dataset", "leave_out", "images", "arch", "latent", "hidden", "kind", "clusters", "cvae", "beta",
+              "likelihood", "warmup", "epochs", "batch", "lr", "seed"],
+    "explore": ["digit", "z1", "z2", "n", "c", "colour", "from", "to", "frames"],
     "generate": ["c", "seed", "t", "rows", "cols", "table_cols", "pick", "spread"],
     "anomaly": ["c", "q", "method", "normal", "noise", "relative", "protocol"],
     "lessons": ["lesson", "step", "teacher"],

@@ -320,6 +320,26 @@ def _cvae_scatter(key: str) -> Link:
     return _link_explore("mnist_cvae")
 
 
+def _clusters_found(key: str) -> Link:
+    entry = _model("mnist_clusters")
+    seed = int(st.columns(3)[0].number_input("Seed", 0, 1000, 0, key=f"{key}_seed"))
+    if entry:
+        k = entry.model.config.clusters
+        table = class_table(entry.model, cols=6, seed=seed)  # row = cluster, column = one shared z
+        majority = entry.meta.get("clusters", {}).get("majority_label", [])
+        mostly = ", ".join(str(label) for label in majority) if len(majority) == k else "unknown"
+        caption = f"Each row: one z decoded as cluster 0, 1, …, {k - 1} (mostly: {mostly})."
+        by_z = table.reshape(k, 6, *table.shape[1:]).transpose(0, 1).reshape(-1, *table.shape[1:])
+        show_grid(by_z, nrow=k, target_px=52, caption=caption)
+        metrics = entry.meta.get("metrics", {})
+        if "test_nmi" in metrics:
+            st.caption(
+                f"Scored afterwards against the test labels it never saw: NMI **{metrics['test_nmi']:.2f}**, "
+                f"accuracy **{metrics['test_cluster_accuracy']:.0%}** (k-means on lesson 1's codes: NMI about 0.6)."
+            )
+    return GENERATE, {"model": "mnist_clusters", "seed": str(seed)}
+
+
 # --- lesson 5: what a VAE can and cannot flag ---------------------------------------------------------------
 # The novelty protocol of the Anomaly lab, with the same cached scores and the same calibration half, so
 # every number here is one the full page shows too.
@@ -564,6 +584,16 @@ LESSONS: tuple[Lesson, ...] = (
              "Compare this scatter with lesson 1's.",
              "Is an NMI near 0 a failure of this model?",
              "No: it is what a CVAE should do. The class is in the label, not in z."),
+        Step("A VAE that found the digits by itself",
+             "Now take the labels away. This model (seed 003's Gumbel VAE) has, beside z, a choice among 10 "
+             "clusters that its encoder makes from the image alone; the decoder gets that choice where the CVAE got "
+             "the label. With only two numbers in z, the cheapest way to describe a digit is to say which kind it "
+             "is first, so the clusters become the digits, without a single label.",
+             _clusters_found,
+             "Open Generate on this model and pick a cluster. Is each one a single digit?",
+             "Which digits does it mix up, and why those?",
+             "Usually 4 and 9, or 3, 5 and 8: they differ by a few strokes, less than two handwritings of the "
+             "same digit differ. Without labels, nothing says which differences matter."),
     )),
     Lesson("flag", "5 · What a VAE can and cannot flag", (
         Step("Noise is easy",

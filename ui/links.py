@@ -188,6 +188,18 @@ def take(name: str) -> str | None:
     return st.session_state.get(_INCOMING, {}).pop(name, None)
 
 
+def alias(old: str, new: str, values: dict[str, str]) -> None:
+    """An outside parameter renamed since: `old=v` is read as `new=values[v]` (unless `new` came too)."""
+    incoming = st.session_state.get(_INCOMING, {})
+    text = incoming.pop(old, None)
+    if text is None:
+        return
+    if text.lower() in values and new not in incoming:
+        incoming[new] = values[text.lower()]
+    elif text.lower() not in ("0", "false"):
+        ignore(old, text, f"expects one of {', '.join(values)}; the default is used")
+
+
 def ignore(name: str, value: str, why: str) -> None:
     """Record that a parameter of the incoming URL was ignored (the page's `restore` shows the notice)."""
     shown = value.replace("`", "").replace("\n", " ")

@@ -39,7 +39,13 @@ class ModelEntry:
         """One line: dataset, latent size, kind, test −ELBO."""
         cfg = self.model.config
         parts = [self.meta.get("dataset", "?").upper(), f"z={cfg.latent_dim}", cfg.arch]
-        parts.append("conditional" if cfg.conditional else "unconditional")
+        parts.append(
+            f"{cfg.clusters} clusters, no labels"
+            if cfg.clusters
+            else "conditional"
+            if cfg.conditional
+            else "unconditional"
+        )
         classes = self.meta.get("classes")
         if classes is not None and len(classes) < 10:
             parts.append("classes " + ",".join(map(str, classes)))
@@ -56,7 +62,7 @@ class ModelEntry:
 
 
 # The first is every session's starting model; mnist_ae and mnist_beta4 are lesson 3's β = 0 and β = 4.
-SHIPPED_MODELS = ("mnist_z2", "mnist_cvae", "mnist_no9", "mnist_ae", "mnist_beta4")
+SHIPPED_MODELS = ("mnist_z2", "mnist_cvae", "mnist_no9", "mnist_ae", "mnist_beta4", "mnist_clusters")
 
 
 def shipped_names() -> list[str]:

@@ -33,6 +33,7 @@ from ui.models import (
     workspace_store,
 )
 from vae.checkpoint import training_meta
+from vae.clusters import cluster_report
 from vae.data import CLASS_NAMES, filter_classes, to_float
 from vae.latent import encode_dataset
 from vae.models import VAE, VAEConfig
@@ -75,6 +76,7 @@ class TrainingRun:
     registered: bool = False  # the kept model joined the session's models
     ended: threading.Event = field(default_factory=threading.Event)  # set once the outcome is stored
     replay: ReplayRecorder | None = None  # snapshots of the latent space as it forms
+    clusters: dict | None = None  # a clustering VAE's clusters against the held-out labels (`cluster_report`)
 
     def keep(self, last_good_state: dict | None) -> None:
         """Plain Python, for the run's `finally`: the kept model and this run's record go to the workspace."""
@@ -111,6 +113,7 @@ class TrainingRun:
             status=self.status,
             device=str(model.device),
             **(self.replay.meta() if self.replay else {}),
+            **({"clusters": self.clusters} if self.clusters else {}),
         )
         # ids key caches shared by all sessions, so they must be unique across sessions, not just here
         return ModelEntry(f"trained-{self.run_id}", self.name, "trained", model, meta)
@@ -152,7 +155,8 @@ def run_training(request: TrainingRequest) -> None:
         model = VAE(request.config, seed=request.settings.seed)  # the global RNG is shared by every session
         cfg = request.config
         number = len(session_models()) + 1
-        name = f"{request.dataset}-z{cfg.latent_dim}-{cfg.arch}{'-cvae' if cfg.conditional else ''}-{number}"
+        kind = "-cvae" if cfg.conditional else f"-k{cfg.clusters}" if cfg.clusters else ""
+        name = f"{request.dataset}-z{cfg.latent_dim}-{cfg.arch}{kind}-{number}"
         run = TrainingRun(request, name, ensure_workspace(), len(images), len(test_images))
         run.replay = ReplayRecorder(test_images, test_labels, request.settings.epochs)
         st.session_state[RUN_KEY] = run
@@ -176,6 +180,8 @@ def _live_view(run: TrainingRun, model: VAE, images, labels, test_images, test_l
                 run.history.append(event.as_record())
                 last_good = copy.deepcopy(model.state_dict())
                 run.replay.record(model, event.epoch)
+                if model.config.clusters:  # names the clusters by the held-out labels they hold most
+                    run.clusters = cluster_report(model, test_images, test_labels)[1]
             done = event.fraction_done
             if event.kind == "step" and time.perf_counter() - last_draw < _REDRAW_S:
                 continue

@@ -37,10 +37,24 @@ def model_card(config: VAEConfig, meta: dict) -> str:
     else:
         k, value = m["log_likelihood_k"], m["test_log_likelihood"]
         log_likelihood = f"| log p(x), importance sampled (K={k}) | {value:.2f} |"
+    clusters = bool(meta["history"]) and "test_nmi" in meta["history"][0]
     rows = "\n".join(
         f"| {h['epoch']} | {h['train_total']:.2f} | {h.get('test_total', float('nan')):.2f} | "
-        f"{h.get('test_recon', float('nan')):.2f} | {h.get('test_kl', float('nan')):.2f} | {h['elapsed_s']:.0f} |"
+        f"{h.get('test_recon', float('nan')):.2f} | {h.get('test_kl', float('nan')):.2f} | "
+        + (
+            f"{h.get('test_nmi', float('nan')):.3f} | {h.get('test_cluster_accuracy', float('nan')):.1%} | "
+            if clusters
+            else ""
+        )
+        + f"{h['elapsed_s']:.0f} |"
         for h in meta["history"]
+    )
+    history_head = (
+        "| epoch | train −ELBO | test −ELBO | test recon | test KL | "
+        + ("test NMI | test cluster accuracy | " if clusters else "")
+        + "elapsed s |\n|---|---|---|---|---|"
+        + ("---|---|" if clusters else "")
+        + "---|"
     )
     return f"""# Model card: `{meta["name"]}`
 
@@ -68,8 +82,7 @@ Training took {meta["training_time_s"]:.0f} s on the machine that made it
 Re-check with `{eval_command}`.
 {_clusters_section(config, meta)}
 ## Training history
-| epoch | train −ELBO | test −ELBO | test recon | test KL | elapsed s |
-|---|---|---|---|---|---|
+{history_head}
 {rows}
 
 Data: MNIST (LeCun, Cortes, Burges; CC BY-SA 3.0) unless stated above.

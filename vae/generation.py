@@ -24,13 +24,14 @@ def sample_grid(
 
 @torch.no_grad()
 def class_table(model: VAE, cols: int = 8, temperature: float = 1.0, seed: int = 0) -> torch.Tensor:
-    """One row per class, one shared z per column: the label sets the digit, z its style.
+    """One row per class (a clustering VAE: per cluster), one shared z per column: the label sets the digit,
+    z its style.
 
     Returns [num_classes * cols, C, H, W], row by row (class 0 first).
     """
-    if not model.config.conditional:
-        raise ValueError("the all-classes table needs a conditional model")
-    n_classes = model.config.num_classes
+    if not model.config.decoder_labels:
+        raise ValueError("the all-classes table needs a conditional or clustering model")
+    n_classes = model.config.decoder_labels
     z = _noise(cols, model.config.latent_dim, temperature, seed).repeat(n_classes, 1)
     y = torch.arange(n_classes).repeat_interleave(cols)
     return model.decode(z, y)

@@ -57,8 +57,10 @@ def error_heatmap(error: np.ndarray, vmax: float, scale: int = 1) -> np.ndarray:
 
 
 def loss_curves(history: Sequence[dict]) -> go.Figure:
-    """Per-epoch train/test −ELBO, reconstruction and KL, side by side."""
-    fig = make_subplots(rows=1, cols=3, subplot_titles=("−ELBO (total)", "reconstruction", "KL"))
+    """Per-epoch train/test −ELBO, reconstruction and KL, side by side; a clustering VAE's NMI and accuracy too."""
+    clusters = bool(history) and "test_nmi" in history[0]
+    titles = ("−ELBO (total)", "reconstruction", "KL") + (("clusters vs labels",) if clusters else ())
+    fig = make_subplots(rows=1, cols=len(titles), subplot_titles=titles)
     epochs = [h["epoch"] for h in history]
     for col, part in enumerate(("total", "recon", "kl"), start=1):
         for split, dash in (("train", "dot"), ("test", "solid")):
@@ -78,6 +80,15 @@ def loss_curves(history: Sequence[dict]) -> go.Figure:
                     col=col,
                 )
         fig.update_xaxes(title_text="epoch", row=1, col=col)
+    if clusters:  # scored with the held-out labels the model never trains on
+        for key, name, colour in (("test_nmi", "NMI", "#2ca02c"), ("test_cluster_accuracy", "accuracy", "#9467bd")):
+            fig.add_trace(
+                go.Scatter(x=epochs, y=[h.get(key) for h in history], name=name, mode="lines+markers",
+                           line={"color": colour}),
+                row=1, col=4,
+            )  # fmt: skip
+        fig.update_xaxes(title_text="epoch", row=1, col=4)
+        fig.update_yaxes(range=[0, 1], row=1, col=4)
     fig.update_yaxes(title_text="nats / image", row=1, col=1)
     fig.update_layout(height=300, margin={"l": 10, "r": 10, "t": 40, "b": 10}, legend={"orientation": "h", "y": -0.3})
     return fig
@@ -109,8 +120,10 @@ def latent_scatter(
     title: str = "",
     axis_titles: tuple[str, str] = ("z₁", "z₂"),
     marker_size: int = 4,
+    kind: str = "class",
 ) -> go.Figure:
-    """2-D latent points coloured by class: one WebGL trace per class (click the legend to toggle).
+    """2-D latent points coloured by class (or by whatever `labels` are, named `kind` on hover): one WebGL
+    trace per value (click the legend to toggle).
 
     Each point carries its dataset index as `customdata`, so a selection can be mapped back.
     """
@@ -128,7 +141,7 @@ def latent_scatter(
                 name=name,
                 customdata=idx,
                 marker={"size": marker_size, "color": CLASS_COLOURS[int(c) % 10], "opacity": 0.7},
-                hovertemplate=f"class {name}<br>index %{{customdata}}<br>z = (%{{x:.2f}}, %{{y:.2f}})<extra></extra>",
+                hovertemplate=f"{kind} {name}<br>index %{{customdata}}<br>z = (%{{x:.2f}}, %{{y:.2f}})<extra></extra>",
             )
         )
     fig.update_layout(
@@ -378,6 +391,20 @@ def confusion_figure(confusion: np.ndarray, names: Sequence[str] = ("normal", "a
     fig.update_xaxes(title_text="predicted", type="category")
     fig.update_yaxes(title_text="true", autorange="reversed", type="category")
     fig.update_layout(height=max(260, 60 * len(names)), margin={"l": 10, "r": 10, "t": 10, "b": 10})
+    return fig
+
+
+def contingency_figure(counts: np.ndarray, row_names: Sequence[str], column_names: Sequence[str]) -> go.Figure:
+    """counts[r, c] as a heatmap with numbers: rows (e.g. clusters found) against columns (e.g. true labels)."""
+    fig = go.Figure(
+        go.Heatmap(
+            z=counts, x=list(column_names), y=list(row_names),
+            text=counts, texttemplate="%{text:,}", colorscale="Blues", showscale=False,
+        )
+    )  # fmt: skip
+    fig.update_xaxes(title_text="true label (never shown to the model)", type="category")
+    fig.update_yaxes(title_text="cluster found", autorange="reversed", type="category")
+    fig.update_layout(height=max(300, 34 * len(row_names)), margin={"l": 10, "r": 10, "t": 10, "b": 10})
     return fig
 
 
