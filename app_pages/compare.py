@@ -98,9 +98,9 @@ for column, entry in zip(st.columns(len(usable)), usable, strict=True):
             fig.update_layout(height=300, showlegend=False)
             st.plotly_chart(fig, key=f"compare_scatter_{entry.id}")
         if cfg.latent_dim == 2:
-            y = 0 if cfg.conditional else None
-            show_grid(manifold(entry.model, 10, y=y), nrow=10, target_px=26,
-                      caption="Decoded manifold" + (" (as class 0)" if cfg.conditional else ""))  # fmt: skip
+            y = 0 if cfg.decoder_labels else None  # a CVAE's class or a clustering VAE's cluster
+            as_what = " (as class 0)" if cfg.conditional else " (as cluster 0)" if cfg.clusters else ""
+            show_grid(manifold(entry.model, 10, y=y), nrow=10, target_px=26, caption="Decoded manifold" + as_what)
         shown = np.arange(first, min(first + SHOWN_DIGITS, len(images)))
         x = to_float(images[shown])
         y = labels[shown] if cfg.conditional else None

@@ -135,6 +135,8 @@ with scatter_col:
         add_point(fig, np.array([st.session_state[k] for k in z_keys]), "decoded point")
     # No dragmode of our own: in select mode Streamlit turns point clicks off; its default (pan) keeps them on
     fig.update_layout(height=520)
+    if kind == "cluster":  # long names: a legend under the plot leaves it its width
+        fig.update_layout(height=600, legend={"orientation": "h", "y": -0.12})
     event = st.plotly_chart(fig, on_select="rerun", selection_mode=("points", "box"), key="explore_scatter")
     hover_preview(dataset, images, "explore_scatter")
     target = selection_target(event, "explore_last_selection")
@@ -210,8 +212,11 @@ start = a_col.number_input("From test digit #", 0, last, key="explore_from")
 end = b_col.number_input("To test digit #", 0, last, key="explore_to")
 steps = k_col.slider("Frames", 3, 15, key="explore_frames")
 links.publish(view, "explore")
+ends = (torch.from_numpy(probs[start]), torch.from_numpy(probs[end])) if cfg.clusters else None
+line = interpolate(model, torch.from_numpy(mu[start]), torch.from_numpy(mu[end]), steps, y=decode_class, y_ends=ends)
 show_grid(
-    interpolate(model, torch.from_numpy(mu[start]), torch.from_numpy(mu[end]), steps, y=decode_class),
+    line,
     nrow=steps,
-    caption=f"A straight line in latent space: #{start} (a {names[labels[start]]}) → #{end} (a {names[labels[end]]}).",
+    caption=f"A straight line in latent space: #{start} (a {names[labels[start]]}) → #{end} (a {names[labels[end]]})."
+    + (" The cluster probabilities q(y|x) of the two digits are mixed along the line too." if cfg.clusters else ""),
 )

@@ -36,7 +36,7 @@ def picker(at: AppTest):
 
 
 def test_shipped_models_are_offered():
-    assert shipped_names() == ["mnist_z2", "mnist_cvae", "mnist_no9", "mnist_ae", "mnist_beta4"]
+    assert shipped_names() == ["mnist_z2", "mnist_cvae", "mnist_no9", "mnist_ae", "mnist_beta4", "mnist_clusters"]
     at = start()
     assert picker(at).options == shipped_names()  # the labels shown; values are the names
     assert picker(at).value == "mnist_z2"
@@ -44,7 +44,7 @@ def test_shipped_models_are_offered():
 
 @needs_mnist
 @pytest.mark.parametrize("page", PAGES)
-@pytest.mark.parametrize("name", ["mnist_z2", "mnist_cvae", "mnist_no9"])
+@pytest.mark.parametrize("name", ["mnist_z2", "mnist_cvae", "mnist_no9", "mnist_clusters"])
 def test_every_page_renders_on_every_shipped_model(page, name):
     at = start()
     picker(at).set_value(name).run()
@@ -52,7 +52,7 @@ def test_every_page_renders_on_every_shipped_model(page, name):
     assert not at.exception, at.exception
     assert picker(at).value == name  # the choice survives the page switch
     card = " ".join(c.value for c in at.sidebar.caption)
-    kind = "conditional" if name == "mnist_cvae" else "unconditional"
+    kind = {"mnist_cvae": "conditional", "mnist_clusters": "10 clusters, no labels"}.get(name, "unconditional")
     assert f"MNIST · z=2 · mlp · {kind} ·" in card, card
 
 

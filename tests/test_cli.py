@@ -300,3 +300,27 @@ def test_train_tabular_refuses_what_it_cannot_use(tmp_path, capsys):
     bad.write_bytes(b"a,label\n1,x\n")
     assert vae_cli.main(["train-tabular", "--csv", str(bad), "--label", "label", "--out", str(tmp_path / "x.pt")]) == 1
     assert "error: The label column 'label' has 1 different values" in capsys.readouterr().err
+
+
+def test_train_clusters_with_restarts_writes_its_clusters_and_how_the_seed_was_chosen(tmp_path, capsys):
+    out = tmp_path / "clusters.pt"
+    args = [*TRAIN_DIGITS, "--model", "clusters", "--clusters", "6", "--epochs", "4", "--restarts", "3"]
+    assert vae_cli.main([*args, "--seed", "5", "--out", str(out)]) == 0
+    printed = capsys.readouterr()
+    assert "clusters vs the test labels: NMI" in printed.out
+    model, meta = load_checkpoint(out)
+    assert model.config.clusters == 6 and not model.config.conditional
+    probed = meta["restarts"]["probed"]
+    assert sorted(probed) == ["5", "6", "7"] and meta["seed"] == meta["restarts"]["chosen"]
+    assert probed[str(meta["seed"])] == min(probed.values())  # the lowest training −ELBO is kept
+    assert 0 <= meta["metrics"]["test_nmi"] <= 1 and len(meta["clusters"]["size"]) == 6
+    assert sum(meta["clusters"]["size"]) == meta["metrics"]["test_images"]
+    card = out.with_suffix(".md").read_text()
+    assert "## Clusters found without labels" in card and f"Seed {meta['seed']} was chosen among 3" in card
+    assert "| test NMI | test cluster accuracy |" in card
+
+
+def test_conditional_and_clusters_contradict_each_other(tmp_path, capsys):
+    args = [*TRAIN_DIGITS, "--conditional", "--model", "clusters", "--out", str(tmp_path / "x.pt")]
+    assert vae_cli.main(args) == 2
+    assert "contradict" in capsys.readouterr().err

@@ -2,9 +2,9 @@
 
 The public API is importable from `vae` itself; each name lives in a submodule (`vae.models`,
 `vae.training`, `vae.data`, `vae.checkpoint`, `vae.losses`, `vae.latent`, `vae.generation`,
-`vae.anomaly`, `vae.preprocess`, `vae.plots`, `vae.tabular` for tables) that is imported on first
-use, so `import vae` is instant and `from vae import VAE` loads torch but not scikit-learn's metrics or Plotly. Train a
-VAE on scikit-learn's bundled 8×8 digits (no download) and save it:
+`vae.anomaly`, `vae.preprocess`, `vae.plots`, `vae.clusters` for the clustering VAE, `vae.tabular` for
+tables) that is imported on first use, so `import vae` is instant and `from vae import VAE` loads torch but
+not scikit-learn's metrics or Plotly. Train a VAE on scikit-learn's bundled 8×8 digits (no download) and save it:
 
     from vae import VAE, VAEConfig, TrainSettings, load_dataset, save_checkpoint, train
     images, labels = load_dataset("digits")  # uint8 images [N, 1, 8, 8], int64 labels [N]
@@ -33,6 +33,7 @@ __all__ = [
     "__version__",
     "anomaly_scores",
     "class_table",
+    "cluster_scores",
     "clustering_nmi",
     "drawing_to_mnist",
     "elbo_terms",
@@ -72,12 +73,14 @@ _SUBMODULES = {
     "preprocess": ("drawing_to_mnist",),
     "plots": ("image_grid",),
     "tabular": ("TabularConfig", "TabularVAE", "fit_tabular", "load_table"),
+    "clusters": ("cluster_scores",),
 }
 _EXPORTS = {name: module for module, names in _SUBMODULES.items() for name in names}
 
 if TYPE_CHECKING:  # what type checkers and IDEs see; at run time the names load lazily
     from vae.anomaly import anomaly_scores
     from vae.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+    from vae.clusters import cluster_scores
     from vae.data import DATASETS, DatasetNotFoundError, filter_classes, load_dataset, to_float
     from vae.generation import class_table, sample_grid, samples_like
     from vae.latent import clustering_nmi, encode_dataset, interpolate, manifold, pca_2d, traversal

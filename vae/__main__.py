@@ -22,7 +22,7 @@ from tqdm import tqdm
 from vae import __version__
 from vae.card import model_card, tabular_card
 from vae.checkpoint import CheckpointError, load_checkpoint, save_checkpoint, training_meta, write_atomically
-from vae.clusters import cluster_report
+from vae.clusters import cluster_report, pick_seed
 from vae.data import DATA_DIR_ENV, DATASETS, DatasetNotFoundError, filter_classes, load_dataset
 from vae.models import VAE, VAEConfig
 from vae.replay import ReplayRecorder
@@ -102,6 +102,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     t.add_argument("--conditional", action="store_true", help="the same as --model cvae")
     t.add_argument("--clusters", type=_at_least_two, default=10, help="K, the clusters of --model clusters")
+    t.add_argument(
+        "--restarts",
+        type=_positive_int,
+        default=1,
+        metavar="N",
+        help="--model clusters: try seeds SEED..SEED+N-1 for 3 epochs, train the one with the lowest training -ELBO",
+    )
     t.add_argument("--likelihood", choices=("bernoulli", "gaussian"), default="bernoulli")
     t.add_argument("--beta", type=_non_negative_float, default=1.0, help="KL weight (beta-VAE)")
     t.add_argument("--kl-warmup", type=_non_negative_float, default=0.0, help="epochs to ramp the KL weight up")
@@ -248,7 +255,16 @@ def command_train(args: argparse.Namespace) -> int:
         beta=args.beta,
     )
     settings = TrainSettings(args.epochs, args.batch_size, args.lr, args.seed, args.kl_warmup)
-    model = VAE(config, seed=args.seed)
+    restarts = {}
+    if config.clusters and args.restarts > 1:
+        candidates = list(range(args.seed, args.seed + args.restarts))
+        chosen, probed = pick_seed(config, images, settings, candidates)
+        settings = TrainSettings(args.epochs, args.batch_size, args.lr, chosen, args.kl_warmup)
+        restarts = {"restarts": {"probed": {str(s): round(v, 3) for s, v in probed.items()}, "chosen": chosen}}
+        if not args.quiet:
+            tried = ", ".join(f"seed {s}: {v:.2f}" for s, v in probed.items())
+            print(f"restarts (training -ELBO after 3 epochs): {tried}; training seed {chosen}", file=sys.stderr)
+    model = VAE(config, seed=settings.seed)
     describe = partial(
         training_meta,
         name=args.out.stem,
@@ -258,6 +274,7 @@ def command_train(args: argparse.Namespace) -> int:
         settings=settings.to_dict(),
         command=args.command_line,
         device=args.device.type,
+        **restarts,
     )
     args.out.parent.mkdir(parents=True, exist_ok=True)  # fail before training, not after
     weights, history = None, []  # the weights after the last completed epoch, and the history up to it

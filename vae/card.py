@@ -89,6 +89,18 @@ Data: MNIST (LeCun, Cortes, Burges; CC BY-SA 3.0) unless stated above.
 """
 
 
+def _restarts_line(meta: dict) -> str:
+    """How the seed was chosen, when the CLI tried several (`--restarts`)."""
+    restarts = meta.get("restarts")
+    if not isinstance(restarts, dict) or not isinstance(restarts.get("probed"), dict):
+        return ""
+    tried = ", ".join(f"{seed}: {loss:.2f}" for seed, loss in restarts["probed"].items())
+    return (
+        f"Seed {restarts.get('chosen')} was chosen among {len(restarts['probed'])} by the training −ELBO after 3 "
+        f"epochs (no label involved), as k-means keeps the best of several starts: {tried}.\n\n"
+    )
+
+
 def _clusters_section(config: VAEConfig, meta: dict) -> str:
     """A clustering VAE's clusters scored against the labels it never saw (empty for the other kinds)."""
     m, found = meta["metrics"], meta.get("clusters")
@@ -109,10 +121,11 @@ The model never saw a label. Scored against the {m["test_images"]} test labels a
 |---|---|---|---|
 {rows}
 
-Why this model: the seed notebook's Gumbel VAE, the conditional VAE with its label replaced by a
+{_restarts_line(meta)}Why this model: the seed notebook's Gumbel VAE, the conditional VAE with its label replaced by a
 Gumbel-softmax sample of q(y|x) (the JointVAE family): generating a cluster is then exactly what the
 CVAE does with a class. The ELBO alone lets y carry style rather than the digit, so training rewards
-I(x; y), keeps the clusters balanced and asks y to survive small rotations and shifts (`vae.clusters`).
+I(x; y), keeps the clusters balanced and asks y to survive small rotations and shifts (`vae.clusters`);
+a β above 1 on z's KL leaves more of the digit to y (β = 4 starves z and clusters worse: see the README).
 """
 
 

@@ -171,3 +171,27 @@ def cluster_report(model, images: torch.Tensor, labels: torch.Tensor) -> tuple[d
         "size": [int(s) for s in sizes],
     }
     return metrics, meta
+
+
+def pick_seed(config, images: torch.Tensor, settings, candidates: list[int], probe_epochs: int = 3):
+    """Restarts, as k-means does them: train each candidate seed for `probe_epochs` epochs (of the full run's
+    schedule) and keep the seed with the lowest training −ELBO. No label is used.
+
+    Returns (the chosen seed, {seed: its training −ELBO after the probe}). A clustering VAE's outcome depends
+    on its seed (a bad start can merge two digits for good); the ELBO tells the worse starts apart early.
+    """
+    from dataclasses import replace
+
+    from vae.models import VAE
+    from vae.training import train
+
+    if not candidates:
+        raise ValueError("pick_seed needs at least one candidate seed")
+    losses = {}
+    for seed in candidates:
+        model = VAE(config, seed=seed)
+        for event in train(model, images, None, replace(settings, seed=seed)):
+            if event.kind == "epoch" and event.epoch >= min(probe_epochs, settings.epochs):
+                losses[seed] = event.train.total
+                break
+    return min(losses, key=losses.get), losses

@@ -51,13 +51,24 @@ def manifold(model: VAE, n: int = 15, low: float = 0.05, high: float = 0.95, y: 
 
 @torch.no_grad()
 def interpolate(
-    model: VAE, z_start: torch.Tensor, z_end: torch.Tensor, steps: int = 10, y: int | None = None
+    model: VAE,
+    z_start: torch.Tensor,
+    z_end: torch.Tensor,
+    steps: int = 10,
+    y: int | None = None,
+    y_ends: tuple[torch.Tensor, torch.Tensor] | None = None,
 ) -> torch.Tensor:
-    """Decode `steps` points on the straight line from z_start to z_end → images [steps, C, H, W]."""
+    """Decode `steps` points on the straight line from z_start to z_end → images [steps, C, H, W].
+
+    `y`: the class (or cluster) every frame is decoded as. `y_ends`, which takes precedence: a clustering
+    VAE's q(y|x) at both ends ([K] each), mixed along the line with z, so one digit turns into the other.
+    """
     if steps < 2:
         raise ValueError(f"an interpolation needs at least 2 steps, got {steps}")
     t = torch.linspace(0, 1, steps).unsqueeze(1)
     z = (1 - t) * z_start.reshape(1, -1) + t * z_end.reshape(1, -1)
+    if y_ends is not None:
+        return model.decode(z, (1 - t) * y_ends[0].reshape(1, -1) + t * y_ends[1].reshape(1, -1))
     return model.decode(z, None if y is None else torch.full((steps,), y))
 
 

@@ -12,9 +12,9 @@ from tests.conftest import needs_mnist
 from tests.e2e.helpers import screenshot_whole_page
 from ui.models import shipped_names
 
-# Every page that follows the sidebar's model, on the three models that differ in kind; the β = 0 and β = 4
+# Every page that follows the sidebar's model, on the four models that differ in kind; the β = 0 and β = 4
 # models are plain 2-D VAEs like mnist_z2 (their explorer is walked); Lessons and Compare choose their own models.
-KINDS = ("mnist_z2", "mnist_cvae", "mnist_no9")
+KINDS = ("mnist_z2", "mnist_cvae", "mnist_no9", "mnist_clusters")
 WALK = [
     *[(model, link) for model in KINDS for link in MODEL_PAGES],
     *[(model, "Latent explorer") for model in shipped_names() if model not in KINDS],

@@ -4,7 +4,7 @@ import re
 
 from playwright.sync_api import expect
 
-from bench.browser import choose, open_page, wait_idle
+from bench.browser import choose, go_to, open_page, wait_idle
 from tests.conftest import needs_mnist
 from tests.e2e.helpers import assert_no_exception
 
@@ -99,3 +99,25 @@ def test_generate_digits_of_a_chosen_class(page, app_url, screenshots):
     page.get_by_role("tab", name="All classes").click()
     expect(page.get_by_text("Rows: classes 0 to 9")).to_be_visible()
     page.screenshot(path=screenshots / "generate_all_classes.png", full_page=True)
+
+
+@needs_mnist
+def test_generate_from_a_cluster_found_without_labels_and_colour_the_map_by_cluster(page, app_url, screenshots):
+    open_page(page, app_url, "Generate", "Generate", model="mnist_clusters")
+    select = page.get_by_test_id("stSelectbox").filter(has_text="Cluster")
+    select.locator("input").click()
+    page.get_by_role("option", name=re.compile(r"^4 · mostly ")).click()
+    expect(page.get_by_text(re.compile(r"^48 digits of cluster 4 · mostly"))).to_be_visible(timeout=15_000)
+    assert "c=4" in page.url
+    assert_no_exception(page)
+    page.screenshot(path=screenshots / "generate_cluster.png", full_page=True)
+
+    go_to(page, "Latent explorer", "Latent explorer")
+    legend = page.locator(".js-plotly-plot .legendtext").first
+    expect(legend).to_have_text("0")  # coloured by the true label
+    page.get_by_test_id("stRadioGroup").get_by_text("cluster found", exact=True).click()
+    expect(legend).to_have_text(re.compile(r"^0 · mostly "), timeout=15_000)
+    wait_idle(page)
+    assert "colour=cluster" in page.url
+    assert_no_exception(page)
+    page.screenshot(path=screenshots / "explore_clusters.png", full_page=True)

@@ -84,3 +84,20 @@ def test_two_sessions_train_at_once_and_keep_their_own_models(new_page, app_url,
         page.keyboard.press("Escape")
         assert options == [*SHIPPED_MODELS, f"digits-z{latent_dim}-mlp-1 (trained here)"]
         page.screenshot(path=screenshots / f"concurrent_session_z{latent_dim}.png", full_page=True)
+
+
+def test_train_a_clustering_model_and_watch_its_nmi(page, app_url, screenshots):
+    open_page(page, app_url, "Train", "Train a VAE")
+    page.get_by_test_id("stRadioGroup").get_by_text("Clusters (finds the digits without labels)").click()
+    expect(page.get_by_label("Clusters K")).to_have_value("10")
+    assert "kind=clusters" in page.url
+    choose(page, "Dataset", "digits")
+    wait_idle(page)
+    set_number(page, "Epochs", 3)
+    page.get_by_role("button", name="Train", exact=True).click()
+    expect(page.get_by_text("Trained 3 epochs")).to_be_visible(timeout=120_000)
+    wait_idle(page)
+    expect(page.get_by_text("clusters vs labels").first).to_be_visible()  # the NMI panel of the curves
+    expect(page.get_by_test_id("stSidebar")).to_contain_text("10 clusters, no labels")
+    assert_no_exception(page)
+    page.screenshot(path=screenshots / "train_clusters.png", full_page=True)
