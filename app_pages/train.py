@@ -110,7 +110,7 @@ with st.form("train_form"):
             help="Two layers: this wide, then half",
         )
         if kind == "clusters":
-            clusters = st.number_input(
+            st.number_input(
                 "Clusters K", 2, 20, now["train_clusters"], key="train_clusters",
                 help="Values of the categorical latent: 10 lets it find one per digit. β = 2 (the shipped "
                 "mnist_clusters) pulls z to the prior harder and leaves the digit to the cluster",

@@ -253,6 +253,8 @@ class VAE(nn.Module):
                 )
             raise ValueError(f"this VAE is conditional on {config.num_classes} classes: pass y (int64 labels)")
         if y.is_floating_point() and y.dim() == 2:  # already one-hot, or a relaxed (Gumbel-softmax) sample
+            if tuple(y.shape) != (n, config.decoder_labels):
+                raise ValueError(f"expected {n} rows of {config.decoder_labels} probabilities, got {list(y.shape)}")
             return y.to(self.device)
         return self._one_hot(y, n, config.decoder_labels, "cluster id" if config.clusters else "label")
 

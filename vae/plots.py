@@ -382,28 +382,26 @@ def roc_pr_figure(
 
 def confusion_figure(confusion: np.ndarray, names: Sequence[str] = ("normal", "anomaly")) -> go.Figure:
     """A confusion matrix with counts: rows are the truth, columns the prediction."""
-    fig = go.Figure(
-        go.Heatmap(
-            z=confusion, x=list(names), y=list(names),
-            text=confusion, texttemplate="%{text:,}", colorscale="Blues", showscale=False,
-        )
-    )  # fmt: skip
-    fig.update_xaxes(title_text="predicted", type="category")
-    fig.update_yaxes(title_text="true", autorange="reversed", type="category")
-    fig.update_layout(height=max(260, 60 * len(names)), margin={"l": 10, "r": 10, "t": 10, "b": 10})
+    fig = contingency_figure(confusion, names, names, ("predicted", "true"))
+    fig.update_layout(height=max(260, 60 * len(names)))
     return fig
 
 
-def contingency_figure(counts: np.ndarray, row_names: Sequence[str], column_names: Sequence[str]) -> go.Figure:
-    """counts[r, c] as a heatmap with numbers: rows (e.g. clusters found) against columns (e.g. true labels)."""
+def contingency_figure(
+    counts: np.ndarray,
+    row_names: Sequence[str],
+    column_names: Sequence[str],
+    axis_titles: tuple[str, str] = ("true label (never shown to the model)", "cluster found"),
+) -> go.Figure:
+    """counts[r, c] as a heatmap with numbers: rows (by default the clusters found) against columns (the labels)."""
     fig = go.Figure(
         go.Heatmap(
             z=counts, x=list(column_names), y=list(row_names),
             text=counts, texttemplate="%{text:,}", colorscale="Blues", showscale=False,
         )
     )  # fmt: skip
-    fig.update_xaxes(title_text="true label (never shown to the model)", type="category")
-    fig.update_yaxes(title_text="cluster found", autorange="reversed", type="category")
+    fig.update_xaxes(title_text=axis_titles[0], type="category")
+    fig.update_yaxes(title_text=axis_titles[1], autorange="reversed", type="category")
     fig.update_layout(height=max(300, 34 * len(row_names)), margin={"l": 10, "r": 10, "t": 10, "b": 10})
     return fig
 
