@@ -165,3 +165,12 @@ def test_interpolation_mixes_the_clusters_of_both_ends():
     torch.testing.assert_close(frames[0], model.decode(torch.zeros(1, 2), torch.tensor([0]))[0])
     torch.testing.assert_close(frames[-1], model.decode(torch.zeros(1, 2), torch.tensor([3]))[0])
     assert not torch.allclose(frames[1], frames[0]) and not torch.allclose(frames[1], frames[2])
+
+
+@pytest.mark.parametrize("method", ["ink", "recon", "elbo", "iwae"])
+def test_every_anomaly_score_works_on_a_clustering_model(method):
+    from vae.anomaly import anomaly_scores
+
+    x = to_float(load_dataset("digits", train=False)[0][:30])
+    scores = anomaly_scores(small(), x, None, method, k=5)
+    assert scores.shape == (30,) and torch.isfinite(scores).all()

@@ -125,7 +125,7 @@ def score_probe(
     x = fit_to_model(digit, model.config.image_shape)
     y = None if reference_class is None else torch.tensor([reference_class])
     mu, _ = model.encode(x, y)
-    reconstruction = model.decode(mu, y)
+    reconstruction = model.reconstruct(x, y)
     scores = raw_scores(model, x, method, k)  # the test set's pipeline, on one image
     if model.config.conditional:
         class_scores = scores[0].tolist()

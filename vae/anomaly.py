@@ -87,11 +87,9 @@ def anomaly_scores(
         xb = x[start : start + batch_size]
         yb = None if y is None else y[start : start + batch_size]
         if method == "ink":
-            mu, _ = model.encode(xb, yb)
-            scores.append(ink_relative_error(xb, model.decode(mu, yb)))
+            scores.append(ink_relative_error(xb, model.reconstruct(xb, yb)))
         elif method == "recon":
-            mu, _ = model.encode(xb, yb)
-            scores.append(reconstruction_nll(model, model.decode_logits(mu, yb), xb))
+            scores.append(reconstruction_nll(model, model.reconstruction_logits(xb, yb), xb))
         elif method == "elbo":
             scores.append(elbo_terms(model, xb, yb, generator=generator).total)
         else:

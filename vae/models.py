@@ -334,13 +334,17 @@ class VAE(nn.Module):
             y_sample = F.one_hot(drawn, self.config.clusters).float()
         return VAEOutput(self.decode_logits(z, y_sample), mu, logvar, z, logits, y_sample)
 
-    @torch.no_grad()
-    def reconstruct(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
-        """Decode the posterior mean (a clustering VAE: in its most probable cluster): x's best guess, in [0, 1]."""
+    def reconstruction_logits(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        """Decoder logits of the posterior mean (a clustering VAE: in its most probable cluster)."""
         mu, _ = self.encode(x, y)
         if self.config.clusters:
             y = self.cluster_logits(x).argmax(1)
-        return self.decode(mu, y)
+        return self.decode_logits(mu, y)
+
+    @torch.no_grad()
+    def reconstruct(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        """The model's best guess of x, in [0, 1]: `reconstruction_logits` through a sigmoid."""
+        return torch.sigmoid(self.reconstruction_logits(x, y))
 
     @torch.no_grad()
     def sample(
