@@ -15,7 +15,7 @@ entry = current_model()
 model, cfg = entry.model, entry.model.config
 class_names = class_names_of(entry)
 by_label = cfg.decoder_labels > 0  # a CVAE's classes or a clustering VAE's clusters: the decoder takes one
-what = "cluster" if cfg.clusters else "class"
+what, whats = ("cluster", "clusters") if cfg.clusters else ("class", "classes")
 label_names = cluster_names(entry, class_names) if cfg.clusters else class_names
 
 st.caption(
@@ -64,7 +64,7 @@ if by_label:
             icon=":material/hub:",
         )
     st.session_state.generate_class = min(st.session_state.generate_class, cfg.decoder_labels - 1)
-    tab_class, tab_table = st.tabs([f"One {what}", f"All {what}s"])
+    tab_class, tab_table = st.tabs([f"One {what}", f"All {whats}"])
     with tab_class:
         controls = st.columns(3)
         digit = controls[0].selectbox(
@@ -84,10 +84,10 @@ if by_label:
         show_grid(
             images,
             nrow=n_cols,
-            caption=f"Rows: {what}s {label_names[0]} to {label_names[cfg.decoder_labels - 1]}. Columns: one shared "
+            caption=f"Rows: {whats} {label_names[0]} to {label_names[cfg.decoder_labels - 1]}. Columns: one shared "
             f"code z each, so a column keeps its style (slant, thickness) while the {what} changes the digit.",
         )
-        offer_download(images, n_cols, f"all_{what}s")
+        offer_download(images, n_cols, f"all_{whats}")
 else:
     tab_prior, tab_like = st.tabs(["From the prior", "Like this digit"])
     with tab_prior:
