@@ -29,6 +29,7 @@ from vae.anomaly import (
     flagging_quantile,
     format_score,
     is_flagged,
+    methods_for,
     operating_point,
     quantile_threshold,
     score_unit,
@@ -64,8 +65,9 @@ st.markdown(
 protocols = {"novelty": "Novelty (classes the model never saw)", "classes": "Choose the normal classes"}
 if len(trained_on) == 10:
     del protocols["novelty"]  # trained on every class: there is nothing it never saw
+methods = methods_for(cfg)
 view = [
-    links.ChoiceParam(name="method", key="anomaly_method", default=next(iter(METHODS)), choices=tuple(METHODS)),
+    links.ChoiceParam(name="method", key="anomaly_method", default=next(iter(METHODS)), choices=tuple(methods)),
     links.FloatParam(name="q", key="anomaly_q", default=0.95, low=Q_RANGE[0], high=Q_RANGE[1], decimals=3),
 ]
 if cfg.conditional:
@@ -116,7 +118,7 @@ else:
         )
 method = st.radio(
     "Score",
-    list(METHODS),
+    methods,
     format_func=lambda m: METHODS[m],
     horizontal=True,
     key="anomaly_method",

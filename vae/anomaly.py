@@ -24,15 +24,21 @@ from sklearn.metrics import (
 
 from vae.data import to_float
 from vae.losses import elbo_terms, importance_sampled_log_likelihood, reconstruction_nll
-from vae.models import VAE
+from vae.models import VAE, VAEConfig
 
-Method = Literal["ink", "elbo", "recon", "iwae"]
+Method = Literal["ink", "elbo", "recon", "iwae", "head"]
 METHODS: dict[str, str] = {
     "ink": "reconstruction error per unit of ink",
     "elbo": "negative ELBO (reconstruction + KL)",
     "recon": "reconstruction error of the posterior mean",
     "iwae": "importance-sampled negative log-likelihood",
+    "head": "classifier head's energy (how unlike every known class)",
 }
+
+
+def methods_for(config: VAEConfig) -> list[str]:
+    """The score methods a model offers: "head" only where it has a classifier head."""
+    return [m for m in METHODS if m != "head" or config.head_classes]
 
 
 def score_unit(method: Method) -> str:
@@ -73,7 +79,9 @@ def anomaly_scores(
     - "ink": the squared reconstruction error of the posterior mean per unit of ink (a fraction);
     - "recon": −log p(x | z = μ(x)), the reconstruction error of the posterior mean;
     - "elbo": the negative ELBO (one z sample; reconstruction + KL);
-    - "iwae": −log p(x) estimated with `k` importance samples (tighter, k times slower).
+    - "iwae": −log p(x) estimated with `k` importance samples (tighter, k times slower);
+    - "head": a VAE with a classifier head's energy −log Σ_c exp(logit_c), in nats: low when the head
+      is sure of some class it was taught, high when no class fits (Liu et al. 2020, energy-based OOD).
     For a conditional model `y` is the class each image is tested against. `progress`, if given, is
     called with the fraction done after every batch.
     """
@@ -90,6 +98,8 @@ def anomaly_scores(
             scores.append(ink_relative_error(xb, model.reconstruct(xb, yb)))
         elif method == "recon":
             scores.append(reconstruction_nll(model, model.reconstruction_logits(xb, yb), xb))
+        elif method == "head":
+            scores.append(-torch.logsumexp(model.class_logits(xb), 1))
         elif method == "elbo":
             scores.append(elbo_terms(model, xb, yb, generator=generator).total)
         else:

@@ -8,7 +8,7 @@ from typing import NamedTuple
 import torch
 import torch.nn.functional as F
 
-from vae.models import VAE
+from vae.models import VAE, VAEOutput
 
 
 class ElboTerms(NamedTuple):
@@ -54,7 +54,11 @@ def elbo_terms(
 
     A clustering VAE's KL is that of both latents: KL(q(z|x) || N(0, I)) + KL(q(y|x) || uniform).
     """
-    out = model(x, y, generator)
+    return output_terms(model, model(x, y, generator), x)
+
+
+def output_terms(model: VAE, out: VAEOutput, x: torch.Tensor) -> ElboTerms:
+    """The negative-ELBO terms of a forward pass `out` of `model` on `x`."""
     kl = kl_to_standard_normal(out.mu, out.logvar)
     if out.cluster_logits is not None:
         kl = kl + kl_to_uniform(out.cluster_logits)

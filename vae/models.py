@@ -25,6 +25,9 @@ class VAEConfig:
     conditional VAE: a one-hot label enters both encoder and decoder. `clusters > 0` makes a
     clustering VAE: a categorical latent y of that many values beside z, inferred from the image by
     the encoder (never given a label) and fed to the decoder as the CVAE's label is (`vae.clusters`).
+    `head_classes > 0` adds seed 004's classifier head to an unconditional VAE: the encoder's last
+    layer also predicts the label (one of that many values), trained with `head_weight` × cross-entropy
+    beside the ELBO; its uncertainty is a novelty score (`vae.anomaly`, method "head").
     """
 
     image_shape: tuple[int, int, int] = (1, 28, 28)
@@ -37,6 +40,8 @@ class VAEConfig:
     gaussian_std: float = 0.1
     beta: float = 1.0
     clusters: int = 0
+    head_classes: int = 0
+    head_weight: float = 1.0
 
     def __post_init__(self) -> None:
         # Tuples survive a round trip through a checkpoint as lists; normalise them back.
@@ -51,6 +56,8 @@ class VAEConfig:
             ("latent_dim", Integral, "a whole number"),
             ("num_classes", Integral, "a whole number"),
             ("clusters", Integral, "a whole number"),
+            ("head_classes", Integral, "a whole number"),
+            ("head_weight", Real, "a number"),
             ("gaussian_std", Real, "a number"),
             ("beta", Real, "a number"),
         ):  # a checkpoint's config is untrusted data: check types before comparing values
@@ -80,6 +87,12 @@ class VAEConfig:
             raise ValueError(f"clusters must be 0 (no categorical latent) or at least 2, got {self.clusters}")
         if self.clusters and self.num_classes:
             raise ValueError("a model is either conditional on labels (num_classes) or finds clusters, not both")
+        if self.head_classes < 0 or self.head_classes == 1:
+            raise ValueError(f"head_classes must be 0 (no classifier head) or at least 2, got {self.head_classes}")
+        if self.head_classes and (self.num_classes or self.clusters):
+            raise ValueError("a classifier head predicts the label: it goes on an unconditional VAE without clusters")
+        if not 0 <= self.head_weight < float("inf"):
+            raise ValueError(f"head_weight must be non-negative and finite, got {self.head_weight}")
         if self.likelihood not in ("bernoulli", "gaussian"):
             raise ValueError(f"likelihood must be 'bernoulli' or 'gaussian', got {self.likelihood!r}")
         if not 0 < self.gaussian_std < float("inf"):  # written so that NaN fails too
@@ -124,7 +137,8 @@ def initialise_layers(module: nn.Module, generator: torch.Generator) -> None:
 class VAEOutput(NamedTuple):
     """What a forward pass returns: decoder logits, posterior parameters and the sampled z.
 
-    A clustering VAE also returns q(y|x)'s logits (`cluster_logits`) and the y it decoded with.
+    A clustering VAE also returns q(y|x)'s logits (`cluster_logits`) and the y it decoded with; a VAE with
+    a classifier head its logits over the labels (`class_logits`).
     """
 
     logits: torch.Tensor
@@ -133,6 +147,7 @@ class VAEOutput(NamedTuple):
     z: torch.Tensor
     cluster_logits: torch.Tensor | None = None
     y: torch.Tensor | None = None
+    class_logits: torch.Tensor | None = None
 
 
 def _mlp(sizes: list[int]) -> nn.Sequential:
@@ -193,6 +208,8 @@ class VAE(nn.Module):
         self.to_logvar = nn.Linear(config.hidden[-1], config.latent_dim)
         if config.clusters:
             self.to_cluster = nn.Linear(config.hidden[-1], config.clusters)  # q(y|x)'s logits
+        if config.head_classes:
+            self.to_class = nn.Linear(config.hidden[-1], config.head_classes)  # the classifier head's logits
 
         dec_sizes = [config.latent_dim + config.decoder_labels, *reversed(config.hidden), features]
         if config.arch == "conv":
@@ -283,6 +300,12 @@ class VAE(nn.Module):
             raise ValueError("only a clustering VAE (VAEConfig(clusters=K)) has clusters")
         return self.to_cluster(self._features(x, None))
 
+    def class_logits(self, x: torch.Tensor) -> torch.Tensor:
+        """The classifier head's logits over the labels, [N, head_classes]."""
+        if not self.config.head_classes:
+            raise ValueError("only a VAE with a classifier head (VAEConfig(head_classes=C)) predicts labels")
+        return self.to_class(self._features(x, None))
+
     @torch.no_grad()
     def cluster_probs(self, x: torch.Tensor) -> torch.Tensor:
         """q(y|x): each image's probability of every cluster, [N, clusters] (rows sum to 1)."""
@@ -317,9 +340,11 @@ class VAE(nn.Module):
         `self.gumbel_temperature` (differentiable), in eval mode a one-hot draw.
         """
         if not self.config.clusters:
-            mu, logvar = self.encode(x, y)
+            h = self._features(x, y)
+            mu, logvar = self.to_mu(h), self.to_logvar(h)
             z = self.reparameterize(mu, logvar, generator)
-            return VAEOutput(self.decode_logits(z, y), mu, logvar, z)
+            class_logits = self.to_class(h) if self.config.head_classes else None
+            return VAEOutput(self.decode_logits(z, y), mu, logvar, z, class_logits=class_logits)
         from vae.clusters import gumbel_softmax
 
         if y is not None:

@@ -18,10 +18,11 @@ from dataclasses import asdict, dataclass
 from typing import Literal, NamedTuple
 
 import torch
+import torch.nn.functional as F
 
 from vae.clusters import ClusterScores, assign_clusters, cluster_scores, clustering_objective, gumbel_temperature
 from vae.data import to_float
-from vae.losses import elbo_terms, importance_sampled_log_likelihood
+from vae.losses import ElboTerms, elbo_terms, importance_sampled_log_likelihood, output_terms
 from vae.models import VAE
 
 DEVICES = ("auto", "cpu", "cuda", "mps")
@@ -174,12 +175,22 @@ def epoch_metrics(record: dict, test_images: int) -> dict:
 
 
 def _labels_for(model: VAE, labels: torch.Tensor | None, index) -> torch.Tensor | None:
-    """The batch's labels if the model is conditional, else None."""
+    """The batch's labels if the model is conditional (its encoder and decoder are given them), else None."""
     if not model.config.conditional:
         return None
     if labels is None:
         raise ValueError("a conditional VAE needs labels to train and evaluate")
     return labels[index]
+
+
+def head_objective(
+    model: VAE, x: torch.Tensor, labels: torch.Tensor, kl_weight: float, generator: torch.Generator
+) -> tuple[torch.Tensor, ElboTerms]:
+    """A VAE with a classifier head: the β-weighted negative ELBO + head_weight × cross-entropy of the labels."""
+    out = model(x, None, generator)
+    terms = output_terms(model, out, x)
+    loss = (terms.recon + kl_weight * terms.kl).mean()
+    return loss + model.config.head_weight * F.cross_entropy(out.class_logits, labels), terms
 
 
 def train(
@@ -208,6 +219,8 @@ def train(
     if images.dtype != torch.uint8:
         raise TypeError(f"training images must be uint8 (0..255), got {images.dtype}")
     _labels_for(model, labels, slice(0, 0))  # fail early if a CVAE has no labels
+    if model.config.head_classes and labels is None:
+        raise ValueError("a VAE with a classifier head needs labels to train")
 
     if device is not None:
         model.to(device)
@@ -236,6 +249,8 @@ def train(
                 if model.config.clusters:
                     model.gumbel_temperature = gumbel_temperature(global_step / (settings.epochs * steps_per_epoch))
                     loss, terms = clustering_objective(model, x, kl_weight, noise_rng)
+                elif model.config.head_classes:
+                    loss, terms = head_objective(model, x, labels[idx].to(model.device), kl_weight, noise_rng)
                 else:
                     terms = elbo_terms(model, x, _labels_for(model, labels, idx), noise_rng)
                     loss = (terms.recon + kl_weight * terms.kl).mean()
