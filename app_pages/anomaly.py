@@ -66,8 +66,9 @@ protocols = {"novelty": "Novelty (classes the model never saw)", "classes": "Cho
 if len(trained_on) == 10:
     del protocols["novelty"]  # trained on every class: there is nothing it never saw
 methods = methods_for(cfg)
+default_method = "head" if cfg.head_classes else "ink"  # a model with a classifier head: its best novelty score
 view = [
-    links.ChoiceParam(name="method", key="anomaly_method", default=next(iter(METHODS)), choices=tuple(methods)),
+    links.ChoiceParam(name="method", key="anomaly_method", default=default_method, choices=tuple(methods)),
     links.FloatParam(name="q", key="anomaly_q", default=0.95, low=Q_RANGE[0], high=Q_RANGE[1], decimals=3),
 ]
 if cfg.conditional:
@@ -124,8 +125,20 @@ method = st.radio(
     key="anomaly_method",
     help="Per unit of ink: the squared reconstruction error divided by the ink of the image and its "
     "reconstruction, so thin and bold digits are judged on one scale (the likelihood scores below favour "
-    "thin, simple digits). The importance-sampled score (K=50) is the tightest likelihood and about 50× slower.",
+    "thin, simple digits). The importance-sampled score (K=50) is the tightest likelihood and about 50× slower."
+    + (
+        " The classifier head's energy −log Σ exp(logit): low when the head is sure the image is one of the "
+        "classes it was taught, high when none fits."
+        if cfg.head_classes
+        else ""
+    ),
 )
+if method == "head":
+    st.caption(
+        "This model was also taught to tell its classes apart (a classifier head on its encoder). A reconstruction "
+        "score forgives a new digit that looks like a known one, a 9 redrawn as a 4; the head is unsure of it, "
+        "because it fits none of the classes well. Its model card gives the measured AUROCs of both."
+    )
 links.publish(view, "anomaly")  # widget values are in session state from the start of a run
 if not normal or len(normal) == 10:
     st.error("Choose at least one normal class and leave at least one class as the anomalies.")

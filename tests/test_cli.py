@@ -324,3 +324,23 @@ def test_conditional_and_clusters_contradict_each_other(tmp_path, capsys):
     args = [*TRAIN_DIGITS, "--conditional", "--model", "clusters", "--out", str(tmp_path / "x.pt")]
     assert vae_cli.main(args) == 2
     assert "contradict" in capsys.readouterr().err
+
+
+def test_train_a_classifier_head_without_the_nines_reports_how_well_it_flags_them(tmp_path, capsys):
+    out = tmp_path / "no9.pt"
+    args = [*TRAIN_DIGITS, "--model", "classifier", "--head-weight", "5", "--exclude-classes", "9", "--epochs", "20"]
+    assert vae_cli.main([*args, "--out", str(out)]) == 0
+    assert "classifier head: test accuracy" in capsys.readouterr().out
+    model, meta = load_checkpoint(out)
+    assert model.config.head_classes == 10 and model.config.head_weight == 5 and not model.config.conditional
+    m = meta["metrics"]
+    assert m["test_head_accuracy"] > 0.8 and m["test_novelty_auroc_head"] > 0.8  # the unseen 9s, by the head
+    card = out.with_suffix(".md").read_text()
+    assert "## Classifier head" in card and f"AUROC **{m['test_novelty_auroc_head']:.4f}**" in card
+    assert "unconditional with a classifier head over 10 labels (weight 5)" in card
+
+
+def test_conditional_and_classifier_contradict_each_other(tmp_path, capsys):
+    args = [*TRAIN_DIGITS, "--conditional", "--model", "classifier", "--out", str(tmp_path / "x.pt")]
+    assert vae_cli.main(args) == 2
+    assert "contradict" in capsys.readouterr().err

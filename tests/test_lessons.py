@@ -67,3 +67,30 @@ def test_a_teachers_link_hides_what_it_names_and_only_in_teacher_mode():
     refused = open_link("lessons", lesson="latent", step="1", teacher="1", hide="answer,<script>")
     assert answers(refused)  # an unknown part: the parameter is ignored (and named), nothing is hidden
     assert any("hide" in w.value for w in refused.warning), [w.value for w in refused.warning]
+
+
+@needs_mnist
+def test_the_nines_pass_a_reconstruction_score_and_not_the_classifier_head():
+    """Lesson 5 step 2's claim, measured live on the shipped mnist_no9 (it never saw a 9)."""
+    at = open_link("lessons", lesson="flag", step="2")
+
+    def auroc() -> float:
+        return float(next(m.value for m in at.get("metric") if m.label == "AUROC, 9s vs 0–8"))
+
+    assert at.radio(key="lesson_flag_2_method").value == "elbo"
+    by_elbo = auroc()
+    at.radio(key="lesson_flag_2_method").set_value("head").run()
+    assert not at.exception
+    assert by_elbo < 0.8 < 0.93 < auroc()
+    assert "method=head" in at.get("page_link")[0].proto.query_string
+
+
+@needs_mnist
+def test_a_model_with_a_classifier_head_opens_the_anomaly_lab_on_its_head_score():
+    at = open_link("anomaly", model="mnist_no9")
+    assert not at.exception
+    assert at.radio(key="anomaly_method").value == "head"
+    assert any("classifier head" in c.value for c in at.caption)
+    at = open_link("anomaly", model="mnist_z2", method="head")  # a model without a head: the link is refused
+    assert not at.exception
+    assert at.radio(key="anomaly_method").value == "ink" and "head" not in at.radio(key="anomaly_method").options

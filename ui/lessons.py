@@ -373,8 +373,8 @@ def _noise_is_easy(key: str) -> Link:
 
 def _nines(key: str) -> Link:
     entry = _model("mnist_no9")
-    method = st.radio("Score", ["elbo", "ink"], horizontal=True, key=f"{key}_method",
-                      format_func=lambda m: {"elbo": "−ELBO", "ink": "ink score"}[m])  # fmt: skip
+    names = {"elbo": "−ELBO", "ink": "ink score", "head": "classifier head"}
+    method = st.radio("Score", list(names), horizontal=True, key=f"{key}_method", format_func=names.get)
     if entry:
         scored = _novelty(entry, method)
         at_95 = operating_point(scored, quantile_threshold(scored.calibration, 0.95))
@@ -605,12 +605,14 @@ LESSONS: tuple[Lesson, ...] = (
              "No code decodes to noise: the decoder only draws digit-like strokes, so the error is huge."),
         Step("A 9 among 4s and 7s",
              "This model never saw a 9. Yet many 9s look like 4s or 7s it knows, and it redraws them as such with "
-             "a modest error: the measured numbers say how many 9s pass as normal. A look-alike is not an outlier.",
+             "a modest error: the measured numbers say how many 9s pass as normal by −ELBO. But this model was also "
+             "taught to tell 0–8 apart (a classifier head on its encoder), and a 9 fits none of those classes well.",
              _nines,
-             "Switch to the ink score. Does it catch more 9s?",
-             "Why do look-alikes slip through?",
-             "The score measures how well the model explains the image, not whether it saw that class; a 9 close "
-             "to a 4 is explained almost as well as a 4."),
+             "Switch to the ink score, then to the classifier head. Which one catches the 9s?",
+             "Why do look-alikes slip through a reconstruction score but not the head?",
+             "A reconstruction score measures how well the model redraws the image, not whether it saw that class: "
+             "a 9 close to a 4 is redrawn almost as well as a 4. The head learned where a 4 ends and a 7 begins; a "
+             "9 lies between them, so it is unsure, and its uncertainty is the score."),
         Step("Likelihood loves simple images",
              "Per digit class, the median −ELBO: thin, simple 1s get the best scores, even better than the "
              "average training digit, because few ink pixels are cheap to explain. The ink score divides the "

@@ -20,6 +20,7 @@ import torch
 from tqdm import tqdm
 
 from vae import __version__
+from vae.anomaly import head_report
 from vae.card import model_card, tabular_card
 from vae.checkpoint import CheckpointError, load_checkpoint, save_checkpoint, training_meta, write_atomically
 from vae.clusters import cluster_report, pick_seed
@@ -65,7 +66,7 @@ _positive_float = _argument(float, lambda v: 0 < v < math.inf, "a positive numbe
 _non_negative_float = _argument(float, lambda v: 0 <= v < math.inf, "zero or a positive number")
 TABLES = ("breast-cancer", "wine")
 _at_least_two = _argument(int, lambda v: 2 <= v <= 100, "a whole number from 2 to 100")
-MODEL_KINDS = ("vae", "cvae", "clusters")
+MODEL_KINDS = ("vae", "cvae", "clusters", "classifier")
 _digit_class = _argument(int, lambda v: 0 <= v <= 9, "a class from 0 to 9")
 
 
@@ -98,7 +99,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--model",
         choices=MODEL_KINDS,
         default="vae",
-        help="vae; cvae: conditioned on the class label; clusters: finds K clusters itself, never sees a label",
+        help="vae; cvae: conditioned on the class label; clusters: finds K clusters itself, never sees a label; "
+        "classifier: a VAE whose encoder also predicts the label (seed 004), its novelty score the head's energy",
     )
     t.add_argument("--conditional", action="store_true", help="the same as --model cvae")
     t.add_argument("--clusters", type=_at_least_two, default=10, help="K, the clusters of --model clusters")
@@ -108,6 +110,9 @@ def build_parser() -> argparse.ArgumentParser:
         default=1,
         metavar="N",
         help="--model clusters: try seeds SEED..SEED+N-1 for 3 epochs, train the one with the lowest training -ELBO",
+    )
+    t.add_argument(
+        "--head-weight", type=_non_negative_float, default=10.0, help="--model classifier: the cross-entropy's weight"
     )
     t.add_argument("--likelihood", choices=("bernoulli", "gaussian"), default="bernoulli")
     t.add_argument("--beta", type=_non_negative_float, default=1.0, help="KL weight (beta-VAE)")
@@ -232,9 +237,9 @@ class ProgressDisplay:
 
 
 def command_train(args: argparse.Namespace) -> int:
-    if args.conditional and args.model == "clusters":
-        print("error: --conditional and --model clusters contradict each other: a clustering VAE never sees a label",
-              file=sys.stderr)  # fmt: skip
+    if args.conditional and args.model in ("clusters", "classifier"):
+        print(f"error: --conditional and --model {args.model} contradict each other: a conditional VAE is given the "
+              "label, a clustering VAE never sees one, a classifier predicts it", file=sys.stderr)  # fmt: skip
         return 2
     kind = "cvae" if args.conditional else args.model
     images, labels = load_split(args, args.dataset, True, args.exclude_classes)
@@ -251,6 +256,7 @@ def command_train(args: argparse.Namespace) -> int:
         conv_channels=tuple(args.conv_channels),
         num_classes=10 if kind == "cvae" else 0,
         clusters=args.clusters if kind == "clusters" else 0,
+        **({"head_classes": 10, "head_weight": args.head_weight} if kind == "classifier" else {}),
         likelihood=args.likelihood,
         beta=args.beta,
     )
@@ -295,10 +301,6 @@ def command_train(args: argparse.Namespace) -> int:
                     save_with_card(args.out, model, saved)
         status, exit_code = "finished", 0
         metrics = evaluation_metrics(model, test_images, test_labels, args.eval_k)
-        if config.clusters:
-            cluster_metrics, cluster_meta = cluster_report(model, test_images, test_labels)
-            metrics.update(cluster_metrics)
-            describe = partial(describe, clusters=cluster_meta)
     except KeyboardInterrupt:
         status, exit_code = "interrupted", INTERRUPTED
         print(f"interrupted after {len(history)} of {settings.epochs} epochs", file=sys.stderr)
@@ -312,15 +314,22 @@ def command_train(args: argparse.Namespace) -> int:
             return exit_code
         model.load_state_dict(weights)
         metrics = epoch_metrics(history[-1], len(test_images))
-        if config.clusters:
-            cluster_metrics, cluster_meta = cluster_report(model, test_images, test_labels)
-            metrics.update(cluster_metrics)
-            describe = partial(describe, clusters=cluster_meta)
+    if config.clusters:
+        cluster_metrics, cluster_meta = cluster_report(model, test_images, test_labels)
+        metrics.update(cluster_metrics)
+        describe = partial(describe, clusters=cluster_meta)
+    if config.head_classes:
+        novel = load_split(args, args.dataset, False, sorted(set(range(10)) - set(args.exclude_classes)))[0]
+        metrics.update(head_report(model, test_images, test_labels, novel if len(novel) else None))
     recorder.record(model, len(history), always=True)  # an interrupted run's last epoch too
     card = save_with_card(args.out, model, describe(history=history, metrics=metrics, status=status, **recorder.meta()))
     if status == "finished":
         print(f"saved {args.out} and its model card {card}")
         print(format_metrics(metrics))
+        if config.head_classes:
+            print(f"classifier head: test accuracy {metrics['test_head_accuracy']:.2%}"
+                  + "".join(f"; unseen classes vs the rest, AUROC by {m} {metrics[f'test_novelty_auroc_{m}']:.4f}"
+                            for m in ("head", "ink") if f"test_novelty_auroc_{m}" in metrics))  # fmt: skip
         if config.clusters:
             print(f"clusters vs the test labels: NMI {metrics['test_nmi']:.3f}, "
                   f"accuracy {metrics['test_cluster_accuracy']:.1%} (labels used for this score only)")  # fmt: skip

@@ -173,6 +173,24 @@ def scores_for_class(matrix: np.ndarray, reference_class: int, relative: bool = 
     return relative_to_best_other(matrix, reference_class) if relative else matrix[:, reference_class]
 
 
+@torch.no_grad()
+def head_report(
+    model: VAE, images: torch.Tensor, labels: torch.Tensor, novel_images: torch.Tensor | None = None
+) -> dict[str, float]:
+    """A classifier head's test accuracy on uint8 `images` of its classes; with `novel_images` (classes it never
+    saw) also the AUROC of telling them from `images` by the head's energy and, for comparison, by "ink"."""
+    x = to_float(images)
+    predicted = torch.cat([model.class_logits(x[i : i + 1000]).argmax(1) for i in range(0, len(x), 1000)])
+    report = {"test_head_accuracy": (predicted == labels).float().mean().item()}
+    if novel_images is not None:
+        both = torch.cat([x, to_float(novel_images)])
+        is_novel = np.r_[np.zeros(len(x), bool), np.ones(len(novel_images), bool)]
+        for method in ("head", "ink"):
+            auroc = roc_auc_score(is_novel, anomaly_scores(model, both, None, method).numpy())
+            report[f"test_novelty_auroc_{method}"] = float(auroc)
+    return report
+
+
 @dataclass
 class ScoredSet:
     """Scores of one protocol: calibration (normal, held out) and evaluation (normal + anomalies)."""
