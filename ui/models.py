@@ -44,6 +44,8 @@ class ModelEntry:
             if cfg.clusters
             else "conditional"
             if cfg.conditional
+            else "classifier head"
+            if cfg.head_classes
             else "unconditional"
         )
         classes = self.meta.get("classes")

@@ -89,3 +89,22 @@ def test_on_a_projector_where_the_digit_lands_gets_the_columns_width(new_page, a
     score = page.get_by_test_id("stAlertContainer").filter(has_text="Your digit scores").bounding_box()
     assert chart.bounding_box()["width"] >= 0.9 * score["width"]  # half of a narrow column clipped its title
     assert_no_exception(page)
+
+
+NINE = [(185, 85), (140, 50), (95, 75), (90, 120), (130, 145), (180, 125), (185, 85), (182, 160), (175, 245)]
+
+
+@needs_mnist
+def test_a_drawn_nine_is_flagged_by_the_head_and_passes_the_ink_score(page, app_url, screenshots):
+    """The novelty demo: mnist_no9 never saw a 9; its classifier head catches one drawn with the mouse."""
+    page.goto(f"{app_url}/anomaly?model=mnist_no9")
+    wait_loaded(page)
+    expect(page.get_by_role("radiogroup").get_by_label("classifier head's energy", exact=False)).to_be_checked()
+    page.locator("canvas.upper-canvas").scroll_into_view_if_needed()
+    draw_stroke(page, NINE)
+    expect(page.get_by_text(re.compile(r"At q = 0\.950 your digit is an anomaly"))).to_be_visible(timeout=30_000)
+    page.screenshot(path=screenshots / "anomaly_nine_head.png", full_page=True)
+    page.get_by_role("radiogroup").get_by_text("reconstruction error per unit of ink").click()
+    expect(page.get_by_text(re.compile(r"At q = 0\.950 your digit is normal"))).to_be_visible(timeout=30_000)
+    expect(page).to_have_url(re.compile(r"method=ink"))
+    assert_no_exception(page)
