@@ -8,7 +8,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from vae.anomaly import METHODS
+from vae.anomaly import methods_for
 from vae.models import VAEConfig
 from vae.training import TrainSettings
 
@@ -30,6 +30,8 @@ def load_recipe(name: str | Path) -> Recipe:
     text = json.loads(path.read_text())
     config = VAEConfig.from_dict({"image_shape": [1, 28, 28], **text["vae_config"]})
     settings = TrainSettings(**text["train_settings"])
-    if text["method"] not in METHODS:
-        raise ValueError(f"recipe {name}: unknown score method {text['method']!r}; choose one of {', '.join(METHODS)}")
+    if text["method"] not in methods_for(config):
+        offered = ", ".join(methods_for(config))
+        method = text["method"]
+        raise ValueError(f"recipe {name}: unknown score method {method!r} for this model; choose one of {offered}")
     return Recipe(path.stem, config, settings, text["method"], text)

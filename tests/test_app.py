@@ -52,7 +52,8 @@ def test_every_page_renders_on_every_shipped_model(page, name):
     assert not at.exception, at.exception
     assert picker(at).value == name  # the choice survives the page switch
     card = " ".join(c.value for c in at.sidebar.caption)
-    kind = {"mnist_cvae": "conditional", "mnist_clusters": "10 clusters, no labels"}.get(name, "unconditional")
+    kinds = {"mnist_cvae": "conditional", "mnist_no9": "classifier head", "mnist_clusters": "10 clusters, no labels"}
+    kind = kinds.get(name, "unconditional")
     assert f"MNIST · z=2 · mlp · {kind} ·" in card, card
 
 

@@ -101,12 +101,13 @@ def test_the_shipped_tabular_model_is_what_its_command_makes(tmp_path):
 @pytest.mark.parametrize("name", ["leave_one_out", "one_class"])
 def test_the_benchmark_recipes_load_into_the_library_types(name):
     from bench.recipe import load_recipe
+    from vae.anomaly import methods_for
     from vae.models import VAEConfig
     from vae.training import TrainSettings
 
     recipe = load_recipe(name)
     assert isinstance(recipe.config, VAEConfig) and isinstance(recipe.settings, TrainSettings)
-    assert recipe.config.image_shape == (1, 28, 28) and recipe.method in ("ink", "elbo", "recon", "iwae")
+    assert recipe.config.image_shape == (1, 28, 28) and recipe.method in methods_for(recipe.config)
 
 
 def test_a_recipe_with_a_wrong_field_says_which(tmp_path):
@@ -115,6 +116,7 @@ def test_a_recipe_with_a_wrong_field_says_which(tmp_path):
     text = json.loads((REPO / "bench" / "recipes" / "leave_one_out.json").read_text())
     for change, message in (
         ({"method": "vibes"}, "unknown score method"),
+        ({"vae_config": {**text["vae_config"], "head_classes": 0}}, "unknown score method 'head' for this model"),
         ({"vae_config": {"latnt_dim": 2}}, "latnt_dim"),
     ):
         path = tmp_path / "r.json"
