@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Re-trains every shipped checkpoint with the project's own CLI (the commands their model cards quote).
-# Needs MNIST: pass the data root with VAE_DATA_DIR (e.g. VAE_DATA_DIR=../shared/data). ~35 min on 2 CPU cores.
+# Needs MNIST: pass the data root with VAE_DATA_DIR (e.g. VAE_DATA_DIR=../shared/data). About 40 min on 2 CPU cores.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python}
