@@ -8,7 +8,7 @@
    (published VAE reference, Tonnaer thesis table 3.3: 0.855 at z=2; target >= 0.86).
 3. Time to score the 10,000 test images with each method.
 
-Every protocol is scored with every method in `vae.anomaly.METHODS`. The "ink" score (squared
+Every protocol is scored with every method its model offers (`vae.anomaly.methods_for`). The "ink" score (squared
 reconstruction error per unit of ink) exists because the likelihood scores rank a thin held-out 1
 as more normal than almost any digit the model knows.
 
