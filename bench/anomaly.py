@@ -41,6 +41,7 @@ from vae.anomaly import (
 )
 from vae.checkpoint import load_checkpoint
 from vae.data import load_dataset, to_float
+from vae.models import VAEConfig
 
 LOO_DIR = REPO / "bench" / ".cache" / "loo"
 
@@ -83,7 +84,7 @@ def train_loo_models(epochs: int, root: str) -> None:
 
 
 def leave_one_out(images: torch.Tensor, labels: torch.Tensor, epochs: int, k: int) -> None:
-    methods = [m for m in METHODS if m != "head"]  # these models have no classifier head
+    methods = methods_for(VAEConfig())  # the leave-one-out models have no classifier head
     rows, aurocs = [], {m: [] for m in methods}
     for digit in range(10):
         model, _ = load_checkpoint(LOO_DIR / f"no{digit}_e{epochs}.pt")

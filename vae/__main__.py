@@ -271,11 +271,12 @@ def command_train(args: argparse.Namespace) -> int:
             tried = ", ".join(f"seed {s}: {v:.2f}" for s, v in probed.items())
             print(f"restarts (training -ELBO after 3 epochs): {tried}; training seed {chosen}", file=sys.stderr)
     model = VAE(config, seed=settings.seed)
+    trained_classes = sorted(set(range(10)) - set(args.exclude_classes))
     describe = partial(
         training_meta,
         name=args.out.stem,
         dataset=args.dataset,
-        classes=sorted(set(range(10)) - set(args.exclude_classes)),
+        classes=trained_classes,
         train_images=len(images),
         settings=settings.to_dict(),
         command=args.command_line,
@@ -319,7 +320,7 @@ def command_train(args: argparse.Namespace) -> int:
         metrics.update(cluster_metrics)
         describe = partial(describe, clusters=cluster_meta)
     if config.head_classes:
-        novel = load_split(args, args.dataset, False, sorted(set(range(10)) - set(args.exclude_classes)))[0]
+        novel = load_split(args, args.dataset, False, trained_classes)[0]  # the test images of the left-out classes
         metrics.update(head_report(model, test_images, test_labels, novel if len(novel) else None))
     recorder.record(model, len(history), always=True)  # an interrupted run's last epoch too
     card = save_with_card(args.out, model, describe(history=history, metrics=metrics, status=status, **recorder.meta()))
