@@ -14,6 +14,7 @@ from ui.anomaly import (
     clear_canvas,
     conformal_text,
     drawing_canvas,
+    head_scores_text,
     score_probe,
     scored_protocol,
     show_pictures,
@@ -65,8 +66,8 @@ st.markdown(
 protocols = {"novelty": "Novelty (classes the model never saw)", "classes": "Choose the normal classes"}
 if len(trained_on) == 10:
     del protocols["novelty"]  # trained on every class: there is nothing it never saw
-methods = methods_for(cfg)
-default_method = "head" if cfg.head_classes else "ink"  # a model with a classifier head: its best novelty score
+methods = methods_for(model)
+default_method = "head" if cfg.head_classes else "ink"  # a model with a classifier head: the score made for it
 view = [
     links.ChoiceParam(name="method", key="anomaly_method", default=default_method, choices=tuple(methods)),
     links.FloatParam(name="q", key="anomaly_q", default=0.95, low=Q_RANGE[0], high=Q_RANGE[1], decimals=3),
@@ -128,17 +129,14 @@ method = st.radio(
     "thin, simple digits). The importance-sampled score (K=50) is the tightest likelihood and about 50× slower."
     + (
         " The classifier head's energy −log Σ exp(logit): low when the head is sure the image is one of the "
-        "classes it was taught, high when none fits."
+        "classes it was taught, high when none fits. Head + ink: both, each counted in standard deviations of "
+        "its scores on normal training images the model never trained on."
         if cfg.head_classes
         else ""
     ),
 )
-if method == "head":
-    st.caption(
-        "This model was also taught to tell its classes apart (a classifier head on its encoder). A reconstruction "
-        "score forgives a new digit that looks like a known one, a 9 redrawn as a 4; the head is unsure of it, "
-        "because it fits none of the classes well. Its model card gives the measured AUROCs of both."
-    )
+if cfg.head_classes:
+    st.caption(head_scores_text(entry.meta))
 links.publish(view, "anomaly")  # widget values are in session state from the start of a run
 if not normal or len(normal) == 10:
     st.error("Choose at least one normal class and leave at least one class as the anomalies.")

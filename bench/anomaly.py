@@ -51,7 +51,7 @@ def class_conditional(images: torch.Tensor, labels: torch.Tensor, k: int) -> Non
     model, _ = load_checkpoint(REPO / "checkpoints" / "mnist_cvae.pt")
     x, y = to_float(images), labels.numpy()
     columns, table = [], {c: [c] for c in range(10)}
-    for method in methods_for(model.config):
+    for method in methods_for(model):
         matrix = class_score_matrix(model, x, method, k).numpy()
         for relative in (True, False):
             columns.append(f"{method}{'' if relative else ' (raw)'}")
@@ -108,7 +108,7 @@ def scoring_time(images: torch.Tensor, k: int) -> None:
     model, _ = load_checkpoint(REPO / "checkpoints" / "mnist_z2.pt")
     x = to_float(images)
     rows = []
-    for method in methods_for(model.config):
+    for method in methods_for(model):
         anomaly_scores(model, x[:500], method=method, k=k)  # warm-up: the first call pays one-off costs
         started = time.perf_counter()
         anomaly_scores(model, x, method=method, k=k)

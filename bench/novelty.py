@@ -16,14 +16,15 @@ from __future__ import annotations
 
 import argparse
 import time
+from dataclasses import replace
 
 import numpy as np
 from sklearn.metrics import roc_auc_score
 
 from bench.common import data_root, load_average, print_table
 from bench.recipe import Recipe, load_recipe
-from vae.anomaly import novelty_scores
-from vae.data import load_dataset, to_float
+from vae.anomaly import calibrate_combined, novelty_scores
+from vae.data import hold_out, load_dataset, to_float
 from vae.models import VAE
 from vae.training import train
 
@@ -34,10 +35,15 @@ def auroc_for(recipe: Recipe, digit: int, seed: int, data: tuple) -> float:
     one_class = recipe.name == "one_class"
     normal = [digit] if one_class else [c for c in range(10) if c != digit]
     keep = np.isin(labels.numpy(), normal)
+    images, labels = images[keep], labels[keep]
+    if recipe.calibration_images:  # set aside before training, as the CLI does
+        images, labels, held_out = hold_out(images, labels, recipe.calibration_images, seed=seed)
     model = VAE(recipe.config, seed=seed)
     settings = type(recipe.settings)(**{**recipe.settings.to_dict(), "seed": seed})
-    for _ in train(model, images[keep], labels[keep], settings):
+    for _ in train(model, images, labels, settings):
         pass
+    if recipe.calibration_images:
+        calibrate_combined(model.eval(), to_float(held_out))
     classes = normal if recipe.config.conditional else None
     scores = novelty_scores(model.eval(), to_float(test_images), recipe.method, classes)
     is_anomaly = ~np.isin(test_labels.numpy(), normal)
@@ -57,7 +63,7 @@ def main() -> None:
         recipe = load_recipe(name)
         if args.recipe:  # a candidate, run under this protocol
             candidate = load_recipe(args.recipe)
-            recipe = Recipe(name, candidate.config, candidate.settings, candidate.method, candidate.text)
+            recipe = replace(candidate, name=name)
         started = time.perf_counter()
         table = np.array([[auroc_for(recipe, d, s, data) for s in args.seeds] for d in args.digits])
         means = table.mean(axis=0)  # the mean over digits, per seed

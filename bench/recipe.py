@@ -22,6 +22,7 @@ class Recipe:
     settings: TrainSettings  # the seed is the benchmark's, per run
     method: str
     text: dict  # the file as read (protocol, status)
+    calibration_images: int = 0  # training images set aside to scale a "combined" score (not trained on)
 
 
 def load_recipe(name: str | Path) -> Recipe:
@@ -34,4 +35,7 @@ def load_recipe(name: str | Path) -> Recipe:
         offered = ", ".join(methods_for(config))
         method = text["method"]
         raise ValueError(f"recipe {name}: unknown score method {method!r} for this model; choose one of {offered}")
-    return Recipe(path.stem, config, settings, text["method"], text)
+    calibration = text.get("calibration_images", 0)
+    if text["method"] == "combined" and not (isinstance(calibration, int) and calibration > 1):
+        raise ValueError(f"recipe {name}: the combined score needs calibration_images, a whole number above 1")
+    return Recipe(path.stem, config, settings, text["method"], text, calibration)

@@ -11,6 +11,7 @@ import torch
 from tests.conftest import REPO
 from vae import __main__ as vae_cli
 from vae import __version__
+from vae.anomaly import methods_for
 from vae.checkpoint import load_checkpoint, save_checkpoint
 from vae.data import load_dataset
 from vae.models import VAE, VAEConfig
@@ -339,3 +340,12 @@ def test_train_a_classifier_head_without_the_nines_reports_how_well_it_flags_the
     card = out.with_suffix(".md").read_text()
     assert "## Classifier head" in card and f"AUROC **{m['test_novelty_auroc_head']:.4f}**" in card
     assert "unconditional with a classifier head over 10 labels (weight 5)" in card
+    assert meta["calibration_images"] == meta["train_images"] // 9  # a tenth of the 0–8 set aside, never trained on
+    assert "combined" in methods_for(model) and m["test_novelty_auroc_combined"] > 0.8
+    assert f"**{m['test_novelty_auroc_combined']:.4f}** by both" in card and "set aside before training" in card
+
+
+def test_a_classifier_cannot_set_aside_more_calibration_images_than_half(tmp_path, capsys):
+    args = [*TRAIN_DIGITS, "--model", "classifier", "--calibration-images", "5000", "--out", str(tmp_path / "x.pt")]
+    assert vae_cli.main(args) == 2
+    assert "--calibration-images: can hold out 1 to" in capsys.readouterr().err

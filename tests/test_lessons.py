@@ -9,9 +9,10 @@ import re
 
 import pytest
 
-from tests.conftest import needs_mnist
+from tests.conftest import REPO, needs_mnist
 from tests.test_links import open_link
 from ui.lessons import LESSONS
+from vae.checkpoint import load_checkpoint
 
 STEPS = [(lesson.slug, number) for lesson in LESSONS for number in range(1, len(lesson.steps) + 1)]
 pytestmark = pytest.mark.usefixtures("app_data_dir")
@@ -90,7 +91,16 @@ def test_a_model_with_a_classifier_head_opens_the_anomaly_lab_on_its_head_score(
     at = open_link("anomaly", model="mnist_no9")
     assert not at.exception
     assert at.radio(key="anomaly_method").value == "head"
-    assert any("classifier head" in c.value for c in at.caption)
-    at = open_link("anomaly", model="mnist_z2", method="head")  # a model without a head: the link is refused
+    caption = next(c.value for c in at.caption if "classifier head" in c.value)
+    aurocs = {m: load_checkpoint(REPO / "checkpoints" / "mnist_no9.pt")[1]["metrics"][f"test_novelty_auroc_{m}"]
+              for m in ("head", "ink", "combined")}  # fmt: skip
+    assert f"head {aurocs['head']:.3f}, ink {aurocs['ink']:.3f}, head + ink {aurocs['combined']:.3f}" in caption
+    at.radio(key="anomaly_method").set_value("combined").run()  # calibrated at training: offered, and it scores
     assert not at.exception
-    assert at.radio(key="anomaly_method").value == "ink" and "head" not in at.radio(key="anomaly_method").options
+    roc = next(c.proto.spec for c in at.get("plotly_chart") if "ROC (AUROC " in c.proto.spec)
+    shown = float(re.search(r"ROC \(AUROC ([0-9.]+)\)", roc).group(1))
+    assert abs(shown - aurocs["combined"]) < 0.01  # the 9s vs 0–8 (the lab holds half of 0–8 out to calibrate)
+    for method in ("head", "combined"):  # a model without a head: the link is refused
+        at = open_link("anomaly", model="mnist_z2", method=method)
+        assert not at.exception
+        assert at.radio(key="anomaly_method").value == "ink" and method not in at.radio(key="anomaly_method").options

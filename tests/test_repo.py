@@ -116,7 +116,8 @@ def test_a_recipe_with_a_wrong_field_says_which(tmp_path):
     text = json.loads((REPO / "bench" / "recipes" / "leave_one_out.json").read_text())
     for change, message in (
         ({"method": "vibes"}, "unknown score method"),
-        ({"vae_config": {**text["vae_config"], "head_classes": 0}}, "unknown score method 'head' for this model"),
+        ({"vae_config": {**text["vae_config"], "head_classes": 0}}, "unknown score method 'combined' for this model"),
+        ({"calibration_images": 0}, "the combined score needs calibration_images"),
         ({"vae_config": {"latnt_dim": 2}}, "latnt_dim"),
     ):
         path = tmp_path / "r.json"

@@ -136,6 +136,9 @@ def score_probe(
     return Probe(x, reconstruction, error, score, mu[0].numpy(), class_scores)
 
 
+HEAD_SCORE_NAMES = {"head": "head", "ink": "ink", "combined": "head + ink"}
+
+
 def standing_text(score: float, calibration: np.ndarray, method: str, q_range: tuple[float, float]) -> str:
     """Where a digit's score stands among the normal calibration scores, and its verdict for every q at once."""
     q_star = flagging_quantile(calibration, score)
@@ -146,6 +149,25 @@ def standing_text(score: float, calibration: np.ndarray, method: str, q_range: t
     if q_star <= q_range[0]:
         return text + "**normal** at every q."
     return text + f"an **anomaly** for any q below {q_star:.3f}, **normal** from there up."
+
+
+def head_scores_text(meta: dict) -> str:
+    """What a classifier-head model's scores catch, with the AUROCs its training measured (its model card's)."""
+    text = (
+        "This model was also taught to tell its classes apart (a classifier head on its encoder). A reconstruction "
+        "score forgives a new digit that looks like a known one, a 9 redrawn as a 4; the head is unsure of it, "
+        "because it fits none of the classes well. Head + ink adds both, each in standard deviations of normal "
+        "images: better on average over the digits a model can miss, worse on look-alikes such as the 9s."
+    )
+    metrics = meta.get("metrics", {})
+    measured = [(name, metrics.get(f"test_novelty_auroc_{m}")) for m, name in HEAD_SCORE_NAMES.items()]
+    if all(isinstance(v, float) for _, v in measured):
+        text += (
+            " On its test set, the classes it never saw against the others, AUROC: "
+            + ", ".join(f"{name} {v:.3f}" for name, v in measured)
+            + " (its model card)."
+        )
+    return text
 
 
 def conformal_text(score: float, calibration: np.ndarray, q: float) -> str:

@@ -20,11 +20,11 @@ import torch
 from tqdm import tqdm
 
 from vae import __version__
-from vae.anomaly import head_report
+from vae.anomaly import calibrate_combined, head_report
 from vae.card import model_card, tabular_card
 from vae.checkpoint import CheckpointError, load_checkpoint, save_checkpoint, training_meta, write_atomically
 from vae.clusters import cluster_report, pick_seed
-from vae.data import DATA_DIR_ENV, DATASETS, DatasetNotFoundError, filter_classes, load_dataset
+from vae.data import DATA_DIR_ENV, DATASETS, DatasetNotFoundError, filter_classes, hold_out, load_dataset, to_float
 from vae.models import VAE, VAEConfig
 from vae.replay import ReplayRecorder
 from vae.tables import TableError, read_csv_table
@@ -113,6 +113,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     t.add_argument(
         "--head-weight", type=_non_negative_float, default=10.0, help="--model classifier: the cross-entropy's weight"
+    )
+    t.add_argument(
+        "--calibration-images",
+        type=_positive_int,
+        default=None,
+        metavar="N",
+        help="--model classifier: training images set aside to scale the combined novelty score "
+        "(default 5000, or a tenth of the training images if fewer than 50,000)",
     )
     t.add_argument("--likelihood", choices=("bernoulli", "gaussian"), default="bernoulli")
     t.add_argument("--beta", type=_non_negative_float, default=1.0, help="KL weight (beta-VAE)")
@@ -247,6 +255,14 @@ def command_train(args: argparse.Namespace) -> int:
     if args.train_size is not None and args.train_size < len(images):
         subset = torch.randperm(len(images), generator=torch.Generator().manual_seed(args.seed))[: args.train_size]
         images, labels = images[subset], labels[subset]
+    held_out = None  # a classifier's calibration images, never trained on
+    if kind == "classifier":
+        n = args.calibration_images or min(5000, len(images) // 10)
+        try:
+            images, labels, held_out = hold_out(images, labels, n, seed=args.seed)
+        except ValueError as err:
+            print(f"error: --calibration-images: {err}", file=sys.stderr)
+            return 2
 
     config = VAEConfig(
         image_shape=tuple(images.shape[1:]),
@@ -282,6 +298,7 @@ def command_train(args: argparse.Namespace) -> int:
         command=args.command_line,
         device=args.device.type,
         **restarts,
+        **({"calibration_images": len(held_out)} if held_out is not None else {}),
     )
     args.out.parent.mkdir(parents=True, exist_ok=True)  # fail before training, not after
     weights, history = None, []  # the weights after the last completed epoch, and the history up to it
@@ -320,6 +337,7 @@ def command_train(args: argparse.Namespace) -> int:
         metrics.update(cluster_metrics)
         describe = partial(describe, clusters=cluster_meta)
     if config.head_classes:
+        calibrate_combined(model, to_float(held_out))
         novel = load_split(args, args.dataset, False, trained_classes)[0]  # the test images of the left-out classes
         metrics.update(head_report(model, test_images, test_labels, novel if len(novel) else None))
     recorder.record(model, len(history), always=True)  # an interrupted run's last epoch too
@@ -328,9 +346,10 @@ def command_train(args: argparse.Namespace) -> int:
         print(f"saved {args.out} and its model card {card}")
         print(format_metrics(metrics))
         if config.head_classes:
+            aurocs = [f"by {m} {metrics[f'test_novelty_auroc_{m}']:.4f}"
+                      for m in ("head", "ink", "combined") if f"test_novelty_auroc_{m}" in metrics]  # fmt: skip
             print(f"classifier head: test accuracy {metrics['test_head_accuracy']:.2%}"
-                  + "".join(f"; unseen classes vs the rest, AUROC by {m} {metrics[f'test_novelty_auroc_{m}']:.4f}"
-                            for m in ("head", "ink") if f"test_novelty_auroc_{m}" in metrics))  # fmt: skip
+                  + (f"; unseen classes vs the rest, AUROC {', '.join(aurocs)}" if aurocs else ""))  # fmt: skip
         if config.clusters:
             print(f"clusters vs the test labels: NMI {metrics['test_nmi']:.3f}, "
                   f"accuracy {metrics['test_cluster_accuracy']:.1%} (labels used for this score only)")  # fmt: skip

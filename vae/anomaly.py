@@ -26,29 +26,41 @@ from vae.data import to_float
 from vae.losses import elbo_terms, importance_sampled_log_likelihood, reconstruction_nll
 from vae.models import VAE, VAEConfig
 
-Method = Literal["ink", "elbo", "recon", "iwae", "head"]
+Method = Literal["ink", "elbo", "recon", "iwae", "head", "combined"]
 METHODS: dict[str, str] = {
     "ink": "reconstruction error per unit of ink",
     "elbo": "negative ELBO (reconstruction + KL)",
     "recon": "reconstruction error of the posterior mean",
     "iwae": "importance-sampled negative log-likelihood",
     "head": "classifier head's energy (how unlike every known class)",
+    "combined": "head's energy + ink error, each in σ of held-out normal images",
 }
+COMBINED_PARTS: tuple[Method, Method] = ("head", "ink")  # the "combined" score's parts, in `novelty_norms`' order
 
 
-def methods_for(config: VAEConfig) -> list[str]:
-    """The score methods a model offers: "head" only where it has a classifier head."""
-    return [m for m in METHODS if m != "head" or config.head_classes]
+def is_calibrated(model: VAE) -> bool:
+    """Whether a model's "combined" score has its scale (`calibrate_combined` ran after training)."""
+    return bool(model.config.head_classes) and bool((model.novelty_norms[:, 1] > 0).all())
+
+
+def methods_for(model: VAE | VAEConfig) -> list[str]:
+    """The score methods a model offers: "head" only with a classifier head, "combined" only once it is calibrated.
+
+    Given a config (a recipe, before training), "combined" counts as offered wherever a head is.
+    """
+    head = model.head_classes if isinstance(model, VAEConfig) else model.config.head_classes
+    calibrated = isinstance(model, VAEConfig) or is_calibrated(model)
+    return [m for m in METHODS if m not in ("head", "combined") or (head and (m == "head" or calibrated))]
 
 
 def score_unit(method: Method) -> str:
     """What a method's scores measure."""
-    return "fraction of the ink" if method == "ink" else "nats"
+    return {"ink": "fraction of the ink", "combined": "σ"}.get(method, "nats")
 
 
 def format_score(value: float, method: Method) -> str:
-    """A score with its unit: a fraction for "ink", nats for the likelihood-based scores."""
-    return f"{value:.3f}" if method == "ink" else f"{value:.1f} nats"
+    """A score with its unit: a fraction for "ink", σ for "combined", nats for the likelihood-based scores."""
+    return {"ink": f"{value:.3f}", "combined": f"{value:.2f} σ"}.get(method, f"{value:.1f} nats")
 
 
 def ink_relative_error(x: torch.Tensor, reconstruction: torch.Tensor) -> torch.Tensor:
@@ -61,6 +73,23 @@ def ink_relative_error(x: torch.Tensor, reconstruction: torch.Tensor) -> torch.T
     dims = tuple(range(1, x.dim()))
     error = ((x - reconstruction) ** 2).sum(dims)
     return error / torch.maximum(x, reconstruction).sum(dims).clamp_min(1e-6)
+
+
+def head_energy(model: VAE, x: torch.Tensor) -> torch.Tensor:
+    """A classifier head's energy −log Σ_c exp(logit_c) per image, in nats (higher = no known class fits)."""
+    return -torch.logsumexp(model.class_logits(x), 1)
+
+
+@torch.no_grad()
+def calibrate_combined(model: VAE, normal: torch.Tensor) -> None:
+    """Give a head model's "combined" score its scale: each part's mean and sd on held-out normal float images
+    (images the model did not train on: on its own training images the head is overconfident)."""
+    if not model.config.head_classes:
+        raise ValueError("only a VAE with a classifier head has a combined score")
+    if len(normal) < 2:
+        raise ValueError("calibrating the combined score needs at least 2 held-out images")
+    parts = torch.stack([anomaly_scores(model, normal, None, m) for m in COMBINED_PARTS], 1)
+    model.novelty_norms.copy_(torch.stack([parts.mean(0), parts.std(0).clamp_min(1e-6)], 1))
 
 
 @torch.no_grad()
@@ -81,12 +110,20 @@ def anomaly_scores(
     - "elbo": the negative ELBO (one z sample; reconstruction + KL);
     - "iwae": −log p(x) estimated with `k` importance samples (tighter, k times slower);
     - "head": a VAE with a classifier head's energy −log Σ_c exp(logit_c), in nats: low when the head
-      is sure of some class it was taught, high when no class fits (Liu et al. 2020, energy-based OOD).
+      is sure of some class it was taught, high when no class fits (Liu et al. 2020, energy-based OOD);
+    - "combined": "head" + "ink", each standardised by its mean and sd on held-out normal images
+      (`calibrate_combined`): the head catches a new digit that looks like a known one (a 9 for a 4),
+      the ink score one that the head confidently mistakes for a known class.
     For a conditional model `y` is the class each image is tested against. `progress`, if given, is
     called with the fraction done after every batch.
     """
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
+    if method == "combined" and not is_calibrated(model):
+        raise ValueError(
+            "the combined score needs a model with a classifier head, calibrated after training (the CLI's "
+            "`--model classifier` does it on held-out training images)"
+        )
     if model.config.conditional and y is not None:
         y = torch.as_tensor(y, dtype=torch.long).reshape(-1).expand(len(x))
     generator = torch.Generator().manual_seed(seed)  # the scores' own noise: never the global RNG
@@ -99,7 +136,11 @@ def anomaly_scores(
         elif method == "recon":
             scores.append(reconstruction_nll(model, model.reconstruction_logits(xb, yb), xb))
         elif method == "head":
-            scores.append(-torch.logsumexp(model.class_logits(xb), 1))
+            scores.append(head_energy(model, xb))
+        elif method == "combined":
+            parts = torch.stack([head_energy(model, xb), ink_relative_error(xb, model.reconstruct(xb))], 1)
+            mean, sd = model.novelty_norms.unbind(1)
+            scores.append(((parts - mean) / sd).sum(1))
         elif method == "elbo":
             scores.append(elbo_terms(model, xb, yb, generator=generator).total)
         else:
@@ -178,14 +219,14 @@ def head_report(
     model: VAE, images: torch.Tensor, labels: torch.Tensor, novel_images: torch.Tensor | None = None
 ) -> dict[str, float]:
     """A classifier head's test accuracy on uint8 `images` of its classes; with `novel_images` (classes it never
-    saw) also the AUROC of telling them from `images` by the head's energy and, for comparison, by "ink"."""
+    saw) also the AUROC of telling them from `images` by the head's energy, by "ink" and (calibrated) by both."""
     x = to_float(images)
     predicted = torch.cat([model.class_logits(x[i : i + 1000]).argmax(1) for i in range(0, len(x), 1000)])
     report = {"test_head_accuracy": (predicted == labels).float().mean().item()}
     if novel_images is not None:
         both = torch.cat([x, to_float(novel_images)])
         is_novel = np.r_[np.zeros(len(x), bool), np.ones(len(novel_images), bool)]
-        for method in ("head", "ink"):
+        for method in (m for m in methods_for(model) if m in ("ink", "head", "combined")):
             auroc = roc_auc_score(is_novel, anomaly_scores(model, both, None, method).numpy())
             report[f"test_novelty_auroc_{method}"] = float(auroc)
     return report

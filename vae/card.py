@@ -108,14 +108,24 @@ def _head_section(config: VAEConfig, meta: dict) -> str:
     m = meta["metrics"]
     if not config.head_classes or "test_head_accuracy" not in m:
         return ""
-    novelty = ""
+    novelty, combined = "", "test_novelty_auroc_combined" in m
     if "test_novelty_auroc_head" in m:
         left_out = sorted(set(range(10)) - set(meta["classes"]))
         novelty = (
             f"\nNovelty: the test images of the classes it never saw ({', '.join(map(str, left_out))}) against those "
             f"above, AUROC **{m['test_novelty_auroc_head']:.4f}** by the head's energy (score `head`), "
-            f"{m['test_novelty_auroc_ink']:.4f} by reconstruction error per unit of ink (score `ink`).\n"
+            f"{m['test_novelty_auroc_ink']:.4f} by reconstruction error per unit of ink (score `ink`)"
+            + (f", **{m['test_novelty_auroc_combined']:.4f}** by both (score `combined`)" if combined else "")
+            + ".\n"
         )
+    calibration = (
+        f"\nScore `combined` = the head's energy + the ink score, each standardised by its mean and sd on "
+        f"{meta['calibration_images']:,} training images set aside before training (never trained on): the head "
+        "catches a new digit that looks like a known one, the ink score one the head confidently takes for a known "
+        "class.\n"
+        if "calibration_images" in meta
+        else ""
+    )
     return f"""
 ## Classifier head
 The encoder's last layer also predicts the label, trained with {config.head_weight:g} × cross-entropy beside
@@ -125,7 +135,7 @@ the ELBO (seed 004's VAE + classifier). Accuracy on the {m["test_images"]} test 
 Why: a reconstruction score forgives a new digit that is simple to draw (a 1) or close to a known one
 (a 9 is a 4 or a 7 with a loop), while a head that must tell the known classes apart is unsure of it:
 its energy −log Σ exp(logit) is high where no class it was taught fits.
-"""
+{calibration}"""
 
 
 def _clusters_section(config: VAEConfig, meta: dict) -> str:

@@ -172,6 +172,9 @@ def load_checkpoint(source: str | os.PathLike | BinaryIO | bytes) -> tuple[VAE, 
         raise CheckpointError(f"The checkpoint's model configuration is invalid: {err}") from None
     with torch.device("meta"):  # shapes only, no memory, however large the config claims to be
         model = VAE(config)
+    if config.head_classes and isinstance(payload["state_dict"], dict):
+        # saved before the combined novelty score existed: loads uncalibrated, without that score
+        payload["state_dict"].setdefault("novelty_norms", torch.zeros(2, 2))
     check_weights(model, payload["state_dict"])
     weights = {name: t.to(torch.float32).contiguous() for name, t in payload["state_dict"].items()}
     model.load_state_dict(weights, assign=True)  # the checked tensors replace the meta ones: no random init

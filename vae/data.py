@@ -146,6 +146,20 @@ def filter_classes(
     return images[mask], labels[mask]
 
 
+def hold_out(
+    images: torch.Tensor, labels: torch.Tensor, n: int, seed: int = 0
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Set `n` random images aside (e.g. to calibrate a score on images the model never trained on).
+
+    → (training images, their labels, the held-out images); `n` must leave at least half to train on.
+    """
+    if not 0 < n <= len(images) // 2:
+        raise ValueError(f"can hold out 1 to {len(images) // 2} of {len(images)} images, not {n}")
+    order = torch.randperm(len(images), generator=torch.Generator().manual_seed(seed))
+    kept, held = order[n:], order[:n]
+    return images[kept], labels[kept], images[held]
+
+
 def to_float(images: torch.Tensor) -> torch.Tensor:
     """uint8 [0, 255] → float32 [0, 1] (done per batch, so the dataset stays small)."""
     return images.float().div_(255.0)

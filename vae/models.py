@@ -132,6 +132,8 @@ def initialise_layers(module: nn.Module, generator: torch.Generator) -> None:
             nn.init.kaiming_uniform_(layer.weight, a=math.sqrt(5), generator=generator)
             bound = 1 / math.sqrt(layer.weight[0].numel())  # 1 / sqrt(fan_in), as PyTorch computes it
             nn.init.uniform_(layer.bias, -bound, bound, generator=generator)
+    for buffer in module.buffers():  # statistics fitted after training start at zero
+        buffer.zero_()
 
 
 class VAEOutput(NamedTuple):
@@ -210,6 +212,9 @@ class VAE(nn.Module):
             self.to_cluster = nn.Linear(config.hidden[-1], config.clusters)  # q(y|x)'s logits
         if config.head_classes:
             self.to_class = nn.Linear(config.hidden[-1], config.head_classes)  # the classifier head's logits
+            # The "combined" novelty score's scale: mean and sd of its parts (head energy, ink) on held-out normal
+            # images, rows in `vae.anomaly.COMBINED_PARTS`' order; an sd of 0 = not yet calibrated.
+            self.register_buffer("novelty_norms", torch.zeros(2, 2))
 
         dec_sizes = [config.latent_dim + config.decoder_labels, *reversed(config.hidden), features]
         if config.arch == "conv":

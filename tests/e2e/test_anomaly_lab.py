@@ -107,4 +107,7 @@ def test_a_drawn_nine_is_flagged_by_the_head_and_passes_the_ink_score(page, app_
     page.get_by_role("radiogroup").get_by_text("reconstruction error per unit of ink").click()
     expect(page.get_by_text(re.compile(r"At q = 0\.950 your digit is normal"))).to_be_visible(timeout=30_000)
     expect(page).to_have_url(re.compile(r"method=ink"))
+    page.get_by_role("radiogroup").get_by_text("head's energy + ink error", exact=False).click()  # both, in σ
+    expect(page.get_by_text(re.compile(r"Your digit scores -?[0-9.]+ σ"))).to_be_visible(timeout=30_000)
+    expect(page).to_have_url(re.compile(r"method=combined"))
     assert_no_exception(page)
