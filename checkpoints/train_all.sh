@@ -12,7 +12,8 @@ $PY -m vae train --dataset mnist --arch mlp --latent-dim 2 --hidden 512 256 --ep
 $PY -m vae train --dataset mnist --arch mlp --latent-dim 2 --hidden 512 256 --conditional --epochs 30 --seed 0 \
   --out checkpoints/mnist_cvae.pt
 # Trained without the 9s: the novelty demo (9s and noise are the anomalies). A classifier head over the labels
-# of 0–8 (bench/recipes/leave_one_out.json): its energy flags the 9s that reconstruction forgives.
+# of 0–8 (bench/recipes/leave_one_out.json): its energy flags the 9s that reconstruction forgives; 5,000 training
+# images are set aside to calibrate its combined score (head + ink).
 $PY -m vae train --dataset mnist --model classifier --head-weight 10 --latent-dim 2 --hidden 512 256 \
   --exclude-classes 9 --epochs 10 --seed 0 --out checkpoints/mnist_no9.pt
 # Lesson 3, what β does: mnist_z2's network and recipe with β = 0 (an autoencoder) and β = 4.
