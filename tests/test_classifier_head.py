@@ -159,3 +159,26 @@ def test_a_head_checkpoint_saved_before_the_combined_score_loads_uncalibrated():
     torch.save(payload, old)
     loaded, _ = load_checkpoint(old.getvalue())
     assert "head" in methods_for(loaded) and "combined" not in methods_for(loaded)
+
+
+def test_the_train_page_trains_a_classifier_head_that_the_anomaly_lab_scores_by_both(app_data_dir):
+    from tests.test_app import picker, start
+
+    at = start("app_pages/train.py")
+    at.radio(key="train_kind").set_value("classifier").run()
+    next(s for s in at.selectbox if s.label == "Dataset").set_value("digits").run()
+    next(m for m in at.multiselect if m.label == "Leave out classes").set_value([9]).run()
+    at.number_input(key="train_epochs").set_value(2)
+    at.button[0].click().run()
+    assert not at.exception, at.exception
+    entry = at.session_state["session_models"][picker(at).value]
+    assert entry.model.config.head_classes == 10 and entry.name.startswith("digits-z2-mlp-head-")
+    assert entry.meta["calibration_images"] == entry.meta["train_images"] // 9  # a tenth set aside, never trained on
+    assert "combined" in methods_for(entry.model)  # calibrated when the run ended
+    at.switch_page("app_pages/anomaly.py").run()
+    assert not at.exception, at.exception
+    assert (
+        at.radio(key="anomaly_method").value == "head" and METHODS["combined"] in at.radio(key="anomaly_method").options
+    )
+    at.radio(key="anomaly_method").set_value("combined").run()
+    assert not at.exception, at.exception

@@ -32,9 +32,10 @@ from ui.models import (
     workspace_id,
     workspace_store,
 )
+from vae.anomaly import calibrate_combined, default_calibration_images
 from vae.checkpoint import training_meta
 from vae.clusters import cluster_report
-from vae.data import CLASS_NAMES, filter_classes, to_float
+from vae.data import CLASS_NAMES, filter_classes, hold_out, to_float
 from vae.latent import encode_dataset
 from vae.models import VAE, VAEConfig
 from vae.plots import image_grid, latent_scatter, loss_curves, runs_curves
@@ -77,6 +78,7 @@ class TrainingRun:
     ended: threading.Event = field(default_factory=threading.Event)  # set once the outcome is stored
     replay: ReplayRecorder | None = None  # snapshots of the latent space as it forms
     clusters: dict | None = None  # a clustering VAE's clusters against the held-out labels (`cluster_report`)
+    calibration: torch.Tensor | None = None  # a classifier-head model's set-aside training images (never trained on)
 
     def keep(self, last_good_state: dict | None) -> None:
         """Plain Python, for the run's `finally`: the kept model and this run's record go to the workspace."""
@@ -100,6 +102,8 @@ class TrainingRun:
         model = VAE(cfg)
         model.load_state_dict(state)
         model.eval()
+        if self.calibration is not None:
+            calibrate_combined(model, to_float(self.calibration))
         if self.replay is not None:
             self.replay.record(model, len(self.history), always=True)  # a stopped run's last epoch too
         meta = training_meta(
@@ -114,6 +118,7 @@ class TrainingRun:
             device=str(model.device),
             **(self.replay.meta() if self.replay else {}),
             **({"clusters": self.clusters} if self.clusters else {}),
+            **({"calibration_images": len(self.calibration)} if self.calibration is not None else {}),
         )
         # ids key caches shared by all sessions, so they must be unique across sessions, not just here
         return ModelEntry(f"trained-{self.run_id}", self.name, "trained", model, meta)
@@ -152,12 +157,18 @@ def run_training(request: TrainingRequest) -> None:
         return
     try:
         images, labels, test_images, test_labels = prepare_data(request)
-        model = VAE(request.config, seed=request.settings.seed)  # the global RNG is shared by every session
         cfg = request.config
+        calibration = None
+        if cfg.head_classes:  # set aside before training, as the CLI does: the combined score's scale
+            n = default_calibration_images(len(images))
+            images, labels, calibration = hold_out(images, labels, n, seed=request.settings.seed)
+        model = VAE(cfg, seed=request.settings.seed)  # the global RNG is shared by every session
         number = len(session_models()) + 1
-        kind = "-cvae" if cfg.conditional else f"-k{cfg.clusters}" if cfg.clusters else ""
+        kind = (
+            "-cvae" if cfg.conditional else f"-k{cfg.clusters}" if cfg.clusters else "-head" if cfg.head_classes else ""
+        )
         name = f"{request.dataset}-z{cfg.latent_dim}-{cfg.arch}{kind}-{number}"
-        run = TrainingRun(request, name, ensure_workspace(), len(images), len(test_images))
+        run = TrainingRun(request, name, ensure_workspace(), len(images), len(test_images), calibration=calibration)
         run.replay = ReplayRecorder(test_images, test_labels, request.settings.epochs)
         st.session_state[RUN_KEY] = run
         _live_view(run, model, images, labels, test_images, test_labels)
@@ -259,13 +270,15 @@ def show_last_run(run: TrainingRun) -> None:
     epochs = run.request.settings.epochs
     done = len(run.history)
     if run.status == "finished":
+        set_aside = 0 if run.calibration is None else len(run.calibration)
         fewer = (
             f" (of {run.request.train_size:,} asked for: all the training images of the chosen classes)"
-            if run.train_images < run.request.train_size
+            if run.train_images + set_aside < run.request.train_size
             else ""
         )
+        calibration = f", {set_aside:,} more set aside to calibrate its combined score" if set_aside else ""
         st.success(
-            f"Trained {done} epochs on {run.train_images:,} images{fewer}. "
+            f"Trained {done} epochs on {run.train_images:,} images{fewer}{calibration}. "
             "The model is selected in the sidebar and every page now uses it."
         )
     elif run.status == "stopped":

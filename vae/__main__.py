@@ -20,12 +20,12 @@ import torch
 from tqdm import tqdm
 
 from vae import __version__
-from vae.anomaly import calibrate_combined, head_report
+from vae.anomaly import calibrate_combined, default_calibration_images, head_report
 from vae.card import model_card, tabular_card
 from vae.checkpoint import CheckpointError, load_checkpoint, save_checkpoint, training_meta, write_atomically
 from vae.clusters import cluster_report, pick_seed
 from vae.data import DATA_DIR_ENV, DATASETS, DatasetNotFoundError, filter_classes, hold_out, load_dataset, to_float
-from vae.models import VAE, VAEConfig
+from vae.models import MODEL_KINDS, VAE, VAEConfig, kind_fields
 from vae.replay import ReplayRecorder
 from vae.tables import TableError, read_csv_table
 from vae.tabular import MODES, TabularConfig, load_table, new_model, save_tabular, split_table, train_tabular
@@ -66,7 +66,6 @@ _positive_float = _argument(float, lambda v: 0 < v < math.inf, "a positive numbe
 _non_negative_float = _argument(float, lambda v: 0 <= v < math.inf, "zero or a positive number")
 TABLES = ("breast-cancer", "wine")
 _at_least_two = _argument(int, lambda v: 2 <= v <= 100, "a whole number from 2 to 100")
-MODEL_KINDS = ("vae", "cvae", "clusters", "classifier")
 _digit_class = _argument(int, lambda v: 0 <= v <= 9, "a class from 0 to 9")
 
 
@@ -257,7 +256,7 @@ def command_train(args: argparse.Namespace) -> int:
         images, labels = images[subset], labels[subset]
     held_out = None  # a classifier's calibration images, never trained on
     if kind == "classifier":
-        n = args.calibration_images or min(5000, len(images) // 10)
+        n = args.calibration_images or default_calibration_images(len(images))
         try:
             images, labels, held_out = hold_out(images, labels, n, seed=args.seed)
         except ValueError as err:
@@ -270,9 +269,7 @@ def command_train(args: argparse.Namespace) -> int:
         hidden=tuple(args.hidden),
         arch=args.arch,
         conv_channels=tuple(args.conv_channels),
-        num_classes=10 if kind == "cvae" else 0,
-        clusters=args.clusters if kind == "clusters" else 0,
-        **({"head_classes": 10, "head_weight": args.head_weight} if kind == "classifier" else {}),
+        **kind_fields(kind, args.clusters, args.head_weight),
         likelihood=args.likelihood,
         beta=args.beta,
     )

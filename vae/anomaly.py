@@ -80,6 +80,11 @@ def head_energy(model: VAE, x: torch.Tensor) -> torch.Tensor:
     return -torch.logsumexp(model.class_logits(x), 1)
 
 
+def default_calibration_images(train_images: int) -> int:
+    """How many training images a classifier-head model sets aside to calibrate "combined": 5,000, or a tenth."""
+    return max(1, min(5000, train_images // 10))
+
+
 @torch.no_grad()
 def calibrate_combined(model: VAE, normal: torch.Tensor) -> None:
     """Give a head model's "combined" score its scale: each part's mean and sd on held-out normal float images

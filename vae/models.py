@@ -123,6 +123,21 @@ class VAEConfig:
         return cls(**values)
 
 
+MODEL_KINDS = ("vae", "cvae", "clusters", "classifier")  # what the CLI's --model and the Train page offer
+
+
+def kind_fields(kind: str, clusters: int = 10, head_weight: float = 10.0, classes: int = 10) -> dict:
+    """The `VAEConfig` fields that make a model of `kind`: conditional (cvae), clustering or with a classifier head."""
+    if kind not in MODEL_KINDS:
+        raise ValueError(f"unknown model kind {kind!r}; choose one of {', '.join(MODEL_KINDS)}")
+    return {
+        "num_classes": classes if kind == "cvae" else 0,
+        "clusters": clusters if kind == "clusters" else 0,
+        "head_classes": classes if kind == "classifier" else 0,
+        "head_weight": head_weight if kind == "classifier" else 1.0,
+    }
+
+
 @torch.no_grad()
 def initialise_layers(module: nn.Module, generator: torch.Generator) -> None:
     """PyTorch's default initialisation of every layer in `module`, drawn from `generator` (as

@@ -103,3 +103,25 @@ def test_train_a_clustering_model_and_watch_its_nmi(page, app_url, screenshots):
     expect(page.get_by_test_id("stSidebar")).to_contain_text("10 clusters, no labels")
     assert_no_exception(page)
     page.screenshot(path=screenshots / "train_clusters.png", full_page=True)
+
+
+def test_train_a_classifier_head_and_score_by_head_and_ink(page, app_url, screenshots):
+    open_page(page, app_url, "Train", "Train a VAE")
+    page.get_by_test_id("stRadioGroup").get_by_text("Classifier head (also learns the labels)").click()
+    expect(page).to_have_url(re.compile(r"kind=classifier"))
+    choose(page, "Dataset", "digits")
+    wait_idle(page)
+    set_number(page, "Epochs", 2)
+    page.get_by_role("button", name="Train", exact=True).click()
+    expect(page.get_by_text("Trained 2 epochs")).to_be_visible(timeout=120_000)
+    wait_idle(page)
+    expect(page.get_by_text(re.compile(r"[0-9,]+ more set aside to calibrate its combined score"))).to_be_visible()
+    expect(page.get_by_test_id("stSidebar")).to_contain_text("classifier head")
+    page.screenshot(path=screenshots / "train_classifier.png", full_page=True)
+    go_to(page, "Anomaly lab", "Anomaly lab")
+    wait_idle(page)
+    page.get_by_role("radiogroup").get_by_text("head's energy + ink error", exact=False).click()  # calibrated
+    expect(page).to_have_url(re.compile(r"method=combined"))
+    wait_idle(page)
+    expect(page.get_by_text("ROC (AUROC").first).to_be_visible()
+    assert_no_exception(page)
