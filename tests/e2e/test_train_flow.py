@@ -88,17 +88,22 @@ def test_two_sessions_train_at_once_and_keep_their_own_models(new_page, app_url,
         page.screenshot(path=screenshots / f"concurrent_session_z{latent_dim}.png", full_page=True)
 
 
-def test_train_a_clustering_model_and_watch_its_nmi(page, app_url, screenshots):
+def train_kind_on_digits(page, app_url, kind_label: str, kind: str, epochs: int) -> None:
+    """On the Train page, click a model kind, train it on `digits` for a few epochs, wait for the outcome."""
     open_page(page, app_url, "Train", "Train a VAE")
-    page.get_by_test_id("stRadioGroup").get_by_text("Clusters (finds the digits without labels)").click()
-    expect(page.get_by_role("spinbutton", name="Clusters K")).to_have_value("10")
-    expect(page).to_have_url(re.compile(r"kind=clusters"))
+    page.get_by_test_id("stRadioGroup").get_by_text(kind_label).click()
+    expect(page).to_have_url(re.compile(rf"kind={kind}"))
     choose(page, "Dataset", "digits")
     wait_idle(page)
-    set_number(page, "Epochs", 3)
+    set_number(page, "Epochs", epochs)
     page.get_by_role("button", name="Train", exact=True).click()
-    expect(page.get_by_text("Trained 3 epochs")).to_be_visible(timeout=120_000)
+    expect(page.get_by_text(f"Trained {epochs} epochs")).to_be_visible(timeout=120_000)
     wait_idle(page)
+
+
+def test_train_a_clustering_model_and_watch_its_nmi(page, app_url, screenshots):
+    train_kind_on_digits(page, app_url, "Clusters (finds the digits without labels)", "clusters", 3)
+    expect(page.get_by_role("spinbutton", name="Clusters K")).to_have_value("10")
     expect(page.get_by_text("clusters vs labels").first).to_be_visible()  # the NMI panel of the curves
     expect(page.get_by_test_id("stSidebar")).to_contain_text("10 clusters, no labels")
     assert_no_exception(page)
@@ -106,15 +111,7 @@ def test_train_a_clustering_model_and_watch_its_nmi(page, app_url, screenshots):
 
 
 def test_train_a_classifier_head_and_score_by_head_and_ink(page, app_url, screenshots):
-    open_page(page, app_url, "Train", "Train a VAE")
-    page.get_by_test_id("stRadioGroup").get_by_text("Classifier head (also learns the labels)").click()
-    expect(page).to_have_url(re.compile(r"kind=classifier"))
-    choose(page, "Dataset", "digits")
-    wait_idle(page)
-    set_number(page, "Epochs", 2)
-    page.get_by_role("button", name="Train", exact=True).click()
-    expect(page.get_by_text("Trained 2 epochs")).to_be_visible(timeout=120_000)
-    wait_idle(page)
+    train_kind_on_digits(page, app_url, "Classifier head (also learns the labels)", "classifier", 2)
     expect(page.get_by_text(re.compile(r"[0-9,]+ more set aside to calibrate its combined score"))).to_be_visible()
     expect(page.get_by_test_id("stSidebar")).to_contain_text("classifier head")
     page.screenshot(path=screenshots / "train_classifier.png", full_page=True)
