@@ -35,7 +35,6 @@ METHODS: dict[str, str] = {
     "head": "classifier head's energy (how unlike every known class)",
     "combined": "head's energy + ink error, each in σ of held-out normal images",
 }
-COMBINED_PARTS: tuple[Method, Method] = ("head", "ink")  # the "combined" score's parts, in `novelty_norms`' order
 
 
 def is_calibrated(model: VAE) -> bool:
@@ -48,9 +47,13 @@ def methods_for(model: VAE | VAEConfig) -> list[str]:
 
     Given a config (a recipe, before training), "combined" counts as offered wherever a head is.
     """
-    head = model.head_classes if isinstance(model, VAEConfig) else model.config.head_classes
-    calibrated = isinstance(model, VAEConfig) or is_calibrated(model)
-    return [m for m in METHODS if m not in ("head", "combined") or (head and (m == "head" or calibrated))]
+    config = model if isinstance(model, VAEConfig) else model.config
+    offered = set(METHODS) - {"head", "combined"}
+    if config.head_classes:
+        offered.add("head")
+        if isinstance(model, VAEConfig) or is_calibrated(model):
+            offered.add("combined")
+    return [m for m in METHODS if m in offered]
 
 
 def score_unit(method: Method) -> str:
@@ -80,6 +83,11 @@ def head_energy(model: VAE, x: torch.Tensor) -> torch.Tensor:
     return -torch.logsumexp(model.class_logits(x), 1)
 
 
+def combined_parts(model: VAE, x: torch.Tensor) -> torch.Tensor:
+    """The "combined" score's parts per image, [N, 2]: the head's energy and the ink score (`novelty_norms`' rows)."""
+    return torch.stack([head_energy(model, x), ink_relative_error(x, model.reconstruct(x))], 1)
+
+
 def default_calibration_images(train_images: int) -> int:
     """How many training images a classifier-head model sets aside to calibrate "combined": 5,000, or a tenth."""
     return max(1, min(5000, train_images // 10))
@@ -93,7 +101,7 @@ def calibrate_combined(model: VAE, normal: torch.Tensor) -> None:
         raise ValueError("only a VAE with a classifier head has a combined score")
     if len(normal) < 2:
         raise ValueError("calibrating the combined score needs at least 2 held-out images")
-    parts = torch.stack([anomaly_scores(model, normal, None, m) for m in COMBINED_PARTS], 1)
+    parts = torch.cat([combined_parts(model, normal[i : i + 500]) for i in range(0, len(normal), 500)])
     model.novelty_norms.copy_(torch.stack([parts.mean(0), parts.std(0).clamp_min(1e-6)], 1))
 
 
@@ -143,9 +151,8 @@ def anomaly_scores(
         elif method == "head":
             scores.append(head_energy(model, xb))
         elif method == "combined":
-            parts = torch.stack([head_energy(model, xb), ink_relative_error(xb, model.reconstruct(xb))], 1)
             mean, sd = model.novelty_norms.unbind(1)
-            scores.append(((parts - mean) / sd).sum(1))
+            scores.append(((combined_parts(model, xb) - mean) / sd).sum(1))
         elif method == "elbo":
             scores.append(elbo_terms(model, xb, yb, generator=generator).total)
         else:

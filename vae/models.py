@@ -228,7 +228,7 @@ class VAE(nn.Module):
         if config.head_classes:
             self.to_class = nn.Linear(config.hidden[-1], config.head_classes)  # the classifier head's logits
             # The "combined" novelty score's scale: mean and sd of its parts (head energy, ink) on held-out normal
-            # images, rows in `vae.anomaly.COMBINED_PARTS`' order; an sd of 0 = not yet calibrated.
+            # images, rows in `vae.anomaly.combined_parts`' order; an sd of 0 = not yet calibrated.
             self.register_buffer("novelty_norms", torch.zeros(2, 2))
 
         dec_sizes = [config.latent_dim + config.decoder_labels, *reversed(config.hidden), features]
