@@ -349,3 +349,13 @@ def test_a_classifier_cannot_set_aside_more_calibration_images_than_half(tmp_pat
     args = [*TRAIN_DIGITS, "--model", "classifier", "--calibration-images", "5000", "--out", str(tmp_path / "x.pt")]
     assert vae_cli.main(args) == 2
     assert "--calibration-images: can hold out 1 to" in capsys.readouterr().err
+
+
+def test_eval_printout_says_an_autoencoders_likelihood_is_undefined():
+    """β = 0 collapses q(z|x) to a point: its importance weights overflow, and the printout says so in words."""
+    metrics = {"test_neg_elbo": 201.1, "test_recon": 129.0, "test_kl": 72.1, "log_likelihood_k": 100, "test_images": 10}
+    assert "log p(x) >= -134.91 (importance sampled, K=100)" in vae_cli.format_metrics(
+        {**metrics, "test_log_likelihood": -134.91}
+    )
+    undefined = vae_cli.format_metrics({**metrics, "test_log_likelihood": float("nan")})
+    assert "nan" not in undefined and "undefined: q(z|x) has collapsed" in undefined

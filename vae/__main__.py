@@ -377,11 +377,15 @@ def command_eval(args: argparse.Namespace) -> int:
 
 
 def format_metrics(metrics: dict) -> str:
+    log_likelihood, k = metrics["test_log_likelihood"], metrics["log_likelihood_k"]
+    if math.isfinite(log_likelihood):
+        sampled = f"log p(x) >= {log_likelihood:.2f} (importance sampled, K={k})"
+    else:  # an autoencoder's q(z|x) is all but a point: the importance weights overflow (as its card says)
+        sampled = "log p(x) undefined: q(z|x) has collapsed to almost a point"
     return (
         f"test -ELBO {metrics['test_neg_elbo']:.2f} nats/image "
         f"(recon {metrics['test_recon']:.2f} + KL {metrics['test_kl']:.2f}); "
-        f"log p(x) >= {metrics['test_log_likelihood']:.2f} (importance sampled, K={metrics['log_likelihood_k']}) "
-        f"on {metrics['test_images']} images"
+        f"{sampled} on {metrics['test_images']} images"
     )
 
 
