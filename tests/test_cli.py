@@ -328,6 +328,17 @@ def test_conditional_and_an_unconditional_kind_contradict_each_other(tmp_path, c
     assert "contradict" in capsys.readouterr().err
 
 
+def test_binarize_is_recorded_and_refused_with_the_gaussian_likelihood(tmp_path, capsys):
+    out = tmp_path / "binary.pt"
+    assert vae_cli.main([*TRAIN_DIGITS, "--binarize", "--epochs", "1", "--out", str(out), "--quiet"]) == 0
+    _, meta = load_checkpoint(out)
+    assert meta["settings"]["binarize"] is True and "--binarize" in meta["command"]
+    args = [*TRAIN_DIGITS, "--binarize", "--likelihood", "gaussian", "--out", str(tmp_path / "g.pt")]
+    assert vae_cli.main(args) == 2
+    assert "only the bernoulli likelihood" in capsys.readouterr().err
+    assert not (tmp_path / "g.pt").exists()
+
+
 def test_train_a_classifier_head_without_the_nines_reports_how_well_it_flags_them(tmp_path, capsys):
     out = tmp_path / "no9.pt"
     args = [*TRAIN_DIGITS, "--model", "classifier", "--head-weight", "5", "--exclude-classes", "9", "--epochs", "20"]

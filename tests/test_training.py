@@ -133,6 +133,30 @@ def test_kl_warmup_ramps_the_weight(digits):
     assert weights[0] == 0.0 and 0 < weights[1] < 2.0 and weights[-1] == 2.0
 
 
+@pytest.mark.parametrize("binarize", [False, True])
+def test_binarize_trains_on_fresh_zero_one_draws_of_the_grey_images(digits, binarize):
+    model = small_vae()
+    seen: list[torch.Tensor] = []  # what the encoder is given in training steps (evaluations run without grad)
+    model.encoder_convs.register_forward_hook(
+        lambda _module, inputs, _out: seen.append(inputs[0]) if torch.is_grad_enabled() else None
+    )
+    events = run(model, digits, epochs=2, batch_size=500, binarize=binarize)
+    assert len(seen) == 2 * 3
+    values = torch.cat([x.flatten() for x in seen]).unique().tolist()
+    if binarize:
+        assert values == [0.0, 1.0]
+    else:
+        assert len(values) > 2
+    epochs = [e for e in events if e.kind == "epoch"]
+    assert epochs[-1].test.total < epochs[0].test.total  # the grey test images' −ELBO falls: a working objective
+
+
+def test_binarize_needs_the_bernoulli_likelihood(digits):
+    (x, y), _ = digits
+    with pytest.raises(ValueError, match="bernoulli"):
+        next(train(small_vae(likelihood="gaussian"), x, y, TrainSettings(binarize=True)))
+
+
 def test_batch_larger_than_the_dataset(digits):
     (x, y), _ = digits
     events = list(train(small_vae(), x[:50], y[:50], TrainSettings(epochs=1, batch_size=10_000)))

@@ -12,6 +12,7 @@ import math
 import shlex
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 from typing import TypeVar
@@ -124,6 +125,12 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--likelihood", choices=("bernoulli", "gaussian"), default="bernoulli")
     t.add_argument("--beta", type=_non_negative_float, default=1.0, help="KL weight (beta-VAE)")
     t.add_argument("--kl-warmup", type=_non_negative_float, default=0.0, help="epochs to ramp the KL weight up")
+    t.add_argument(
+        "--binarize",
+        action="store_true",
+        help="redraw each training batch's pixels as 0/1 with their intensity as probability (dynamic binarization: "
+        "less overfitting; bernoulli likelihood only)",
+    )
     t.add_argument("--epochs", type=_positive_int, default=10)
     t.add_argument("--batch-size", type=_positive_int, default=128)
     t.add_argument("--lr", type=_positive_float, default=1e-3)
@@ -248,6 +255,10 @@ def command_train(args: argparse.Namespace) -> int:
         print(f"error: --conditional and --model {args.model} contradict each other: a conditional VAE is given the "
               "label, a clustering VAE never sees one, a classifier predicts it", file=sys.stderr)  # fmt: skip
         return 2
+    if args.binarize and args.likelihood != "bernoulli":
+        print("error: --binarize draws 0/1 pixels, which only the bernoulli likelihood reads as its grey images",
+              file=sys.stderr)  # fmt: skip
+        return 2
     kind = "cvae" if args.conditional else args.model
     images, labels = load_split(args, args.dataset, True, args.exclude_classes)
     test_images, test_labels = load_split(args, args.dataset, False, args.exclude_classes)
@@ -273,12 +284,12 @@ def command_train(args: argparse.Namespace) -> int:
         likelihood=args.likelihood,
         beta=args.beta,
     )
-    settings = TrainSettings(args.epochs, args.batch_size, args.lr, args.seed, args.kl_warmup)
+    settings = TrainSettings(args.epochs, args.batch_size, args.lr, args.seed, args.kl_warmup, args.binarize)
     restarts = {}
     if config.clusters and args.restarts > 1:
         candidates = list(range(args.seed, args.seed + args.restarts))
         chosen, probed = pick_seed(config, images, settings, candidates)
-        settings = TrainSettings(args.epochs, args.batch_size, args.lr, chosen, args.kl_warmup)
+        settings = replace(settings, seed=chosen)
         restarts = {"restarts": {"probed": {str(s): round(v, 3) for s, v in probed.items()}, "chosen": chosen}}
         if not args.quiet:
             tried = ", ".join(f"seed {s}: {v:.2f}" for s, v in probed.items())

@@ -58,6 +58,10 @@ class TrainSettings:
     lr: float = 1e-3
     seed: int = 0
     kl_warmup_epochs: float = 0.0  # KL weight ramps linearly from 0 to beta over this many epochs
+    # Dynamic binarization: each batch's pixels are redrawn as 0 or 1 with their intensity as the probability. The
+    # Bernoulli likelihood's expected loss on a pixel is its loss on the grey value, so the objective keeps its
+    # meaning; the fresh noise each epoch keeps the network from memorising the training images (less overfitting).
+    binarize: bool = False
 
     def __post_init__(self) -> None:
         if self.epochs < 1:
@@ -221,6 +225,8 @@ def train(
     _labels_for(model, labels, slice(0, 0))  # fail early if a CVAE has no labels
     if model.config.head_classes and labels is None:
         raise ValueError("a VAE with a classifier head needs labels to train")
+    if settings.binarize and model.config.likelihood != "bernoulli":
+        raise ValueError("binarize needs the bernoulli likelihood (its loss on a 0/1 draw averages to that on grey)")
 
     if device is not None:
         model.to(device)
@@ -245,6 +251,8 @@ def train(
             for step in range(1, steps_per_epoch + 1):
                 idx = order[(step - 1) * batch_size : step * batch_size]
                 x = to_float(images[idx].to(model.device))
+                if settings.binarize:
+                    x = torch.bernoulli(x, generator=noise_rng)
                 kl_weight = beta * min(1.0, global_step / warmup_steps) if warmup_steps else beta
                 if model.config.clusters:
                     model.gumbel_temperature = gumbel_temperature(global_step / (settings.epochs * steps_per_epoch))
