@@ -6,6 +6,7 @@ links), to draw on the anomaly lab's canvas, and to time how long the app takes 
 
 from __future__ import annotations
 
+import math
 import os
 import random
 import socket
@@ -161,23 +162,39 @@ def error_texts(page: Page) -> list[str]:
 
 # --- drawing on the anomaly lab's canvas ------------------------------------------------------------
 Stroke = list[tuple[float, float]]  # canvas pixels, (0, 0) top left of the 280×280 canvas
-SEVEN: Stroke = [(60, 60), (140, 60), (210, 60), (180, 130), (150, 200), (130, 240)]
-DIGIT_STROKES: list[Stroke] = [  # one stroke each: the canvas sends its image 200 ms after a mouse-up
-    SEVEN,
-    [(150, 40), (143, 140), (135, 240)],  # 1
-    [(140, 45), (195, 75), (205, 140), (190, 210), (140, 240), (90, 210), (75, 140), (90, 75), (140, 45)],  # 0
-    [(80, 90), (110, 55), (160, 50), (195, 85), (185, 130), (130, 180), (80, 230), (210, 230)],  # 2
-    [(80, 60), (190, 60), (130, 130), (195, 175), (160, 235), (80, 225)],  # 3
-    [(170, 240), (170, 40), (70, 170), (220, 170)],  # 4
-]
+DIGIT_STROKES: dict[int, Stroke] = {  # one stroke each: the canvas sends its image 200 ms after a mouse-up
+    0: [(140, 45), (195, 75), (205, 140), (190, 210), (140, 240), (90, 210), (75, 140), (90, 75), (140, 45)],
+    1: [(150, 40), (143, 140), (135, 240)],
+    2: [(80, 90), (110, 55), (160, 50), (195, 85), (185, 130), (130, 180), (80, 230), (210, 230)],
+    3: [(80, 60), (190, 60), (130, 130), (195, 175), (160, 235), (80, 225)],
+    4: [(170, 240), (170, 40), (70, 170), (220, 170)],
+    5: [(190, 50), (100, 50), (92, 130), (150, 118), (195, 155), (190, 210), (145, 242), (85, 225)],
+    6: [(180, 45), (125, 85), (92, 155), (100, 220), (145, 242), (185, 210), (180, 160), (135, 145), (95, 180)],
+    7: [(60, 60), (140, 60), (210, 60), (180, 130), (150, 200), (130, 240)],
+    8: [(140, 140), (182, 100), (175, 58), (140, 42), (102, 58), (98, 100), (140, 140), (188, 185), (178, 232),
+        (140, 248), (100, 232), (92, 188), (140, 140)],
+    9: [(185, 85), (150, 48), (105, 58), (90, 100), (115, 135), (160, 130), (185, 85), (178, 170), (168, 245)],
+}
+SEVEN = DIGIT_STROKES[7]
 
 
 def varied_stroke(variant: int) -> Stroke:
     """A digit stroke, shifted and scaled by `variant`: different variants draw different images."""
+    return digit_stroke(variant % len(DIGIT_STROKES), variant)
+
+
+def digit_stroke(digit: int, variant: int) -> Stroke:
+    """`digit`'s stroke as person `variant` might draw it: scaled, rotated, slanted and shifted (seeded)."""
     rng = random.Random(variant)
     scale, dx, dy = rng.uniform(0.7, 1.0), rng.uniform(-25, 25), rng.uniform(-25, 25)
-    base = DIGIT_STROKES[variant % len(DIGIT_STROKES)]
-    return [(140 + (x - 140) * scale + dx, min(max(140 + (y - 140) * scale + dy, 40), 260)) for x, y in base]
+    turn, slant = math.radians(rng.uniform(-12, 12)), rng.uniform(-0.25, 0.25)
+    stroke = []
+    for x, y in DIGIT_STROKES[digit]:
+        x, y = (x - 140) * scale, (y - 140) * scale
+        x -= slant * y  # a negative y is up: a positive slant leans the top to the right
+        x, y = x * math.cos(turn) - y * math.sin(turn), x * math.sin(turn) + y * math.cos(turn)
+        stroke.append((min(max(140 + x + dx, 20), 260), min(max(140 + y + dy, 40), 260)))
+    return stroke
 
 
 def draw_stroke(page: Page, stroke: Stroke) -> None:
