@@ -11,7 +11,7 @@ import torch
 from tests.conftest import REPO
 from vae import __main__ as vae_cli
 from vae import __version__
-from vae.anomaly import methods_for
+from vae.anomaly import generative_accuracy, methods_for
 from vae.checkpoint import load_checkpoint, save_checkpoint
 from vae.data import load_dataset
 from vae.models import VAE, VAEConfig
@@ -319,6 +319,19 @@ def test_train_clusters_with_restarts_writes_its_clusters_and_how_the_seed_was_c
     card = out.with_suffix(".md").read_text()
     assert "## Clusters found without labels" in card and f"Seed {meta['seed']} was chosen among 3" in card
     assert "| test NMI | test cluster accuracy |" in card
+
+
+def test_a_conditional_model_reports_its_accuracy_as_a_generative_classifier(tmp_path, capsys, digits):
+    out = tmp_path / "cvae.pt"
+    assert vae_cli.main([*TRAIN_DIGITS, "--model", "cvae", "--latent-dim", "4", "--epochs", "15", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    model, meta = load_checkpoint(out)
+    accuracy = meta["metrics"]["test_generative_accuracy"]
+    (_, _), (test_images, test_labels) = digits
+    assert accuracy == pytest.approx(generative_accuracy(model, test_images, test_labels))
+    assert 0.5 < accuracy <= 1  # far above chance (0.1) on the 8×8 digits
+    assert f"test accuracy {accuracy:.2%}" in printed
+    assert f"right on **{accuracy:.2%}** of the" in out.with_suffix(".md").read_text()
 
 
 @pytest.mark.parametrize("kind", ["clusters", "classifier"])

@@ -21,7 +21,7 @@ import torch
 from tqdm import tqdm
 
 from vae import __version__
-from vae.anomaly import calibrate_combined, default_calibration_images, head_report
+from vae.anomaly import calibrate_combined, default_calibration_images, generative_accuracy, head_report
 from vae.card import model_card, tabular_card
 from vae.checkpoint import CheckpointError, load_checkpoint, save_checkpoint, training_meta, write_atomically
 from vae.clusters import cluster_report, pick_seed
@@ -344,6 +344,8 @@ def command_train(args: argparse.Namespace) -> int:
         cluster_metrics, cluster_meta = cluster_report(model, test_images, test_labels)
         metrics.update(cluster_metrics)
         describe = partial(describe, clusters=cluster_meta)
+    if config.conditional:
+        metrics["test_generative_accuracy"] = generative_accuracy(model, test_images, test_labels)
     if config.head_classes:
         calibrate_combined(model, to_float(held_out))
         novel = load_split(args, args.dataset, False, trained_classes)[0]  # the test images of the left-out classes
@@ -358,6 +360,9 @@ def command_train(args: argparse.Namespace) -> int:
                       for m in ("head", "ink", "combined") if f"test_novelty_auroc_{m}" in metrics]  # fmt: skip
             print(f"classifier head: test accuracy {metrics['test_head_accuracy']:.2%}"
                   + (f"; unseen classes vs the rest, AUROC {', '.join(aurocs)}" if aurocs else ""))  # fmt: skip
+        if config.conditional:
+            print(f"as a classifier (the class whose -ELBO is lowest): test accuracy "
+                  f"{metrics['test_generative_accuracy']:.2%}")  # fmt: skip
         if config.clusters:
             print(f"clusters vs the test labels: NMI {metrics['test_nmi']:.3f}, "
                   f"accuracy {metrics['test_cluster_accuracy']:.1%} (labels used for this score only)")  # fmt: skip
