@@ -11,6 +11,7 @@ from ui.anomaly import (
     Q_RANGE,
     Probe,
     canvas_key,
+    class_guess_text,
     clear_canvas,
     conformal_text,
     drawing_canvas,
@@ -22,7 +23,7 @@ from ui.anomaly import (
     standing_text,
 )
 from ui.data import dataset_of, encoded_test_set, no_test_set_reason, test_set
-from ui.models import current_model
+from ui.models import BEST_CLASSIFIER, current_model, shipped_entry, shipped_names
 from vae.anomaly import (
     METHODS,
     best_f1_threshold,
@@ -116,7 +117,8 @@ else:
         st.warning(
             "This model was trained on every class, so no digit is new to it and the 'anomalies' look as normal as "
             "the rest: expect an AUROC near 0.5 (noise images are still caught). For novelty detection choose "
-            '**mnist_no9** (trained without the 9s) in the sidebar; to ask "is this a c?" choose **mnist_cvae**.'
+            "**mnist_no9** (trained without the 9s) in the sidebar; "
+            f'to ask "is this a c?" choose **{BEST_CLASSIFIER}**.'
         )
 method = st.radio(
     "Score",
@@ -198,7 +200,8 @@ def show_class_fit(probe: Probe) -> None:
     bars_col, map_col = st.columns(2) if probe.class_scores is not None else (None, st.container())
     if bars_col is not None:
         guess = int(np.argmin(probe.class_scores))
-        bars_col.markdown(f"Scored under every class, the model explains it best as a **{names[guess]}**:")
+        better = shipped_entry(BEST_CLASSIFIER) if BEST_CLASSIFIER in shipped_names() else None
+        bars_col.markdown(class_guess_text(names[guess], entry.meta, better and (better.name, better.meta)))
         bars_col.plotly_chart(class_score_bars(probe.class_scores, names), key="probe_classes")
     if cfg.latent_dim == 2:
         mu, _ = encoded_test_set(entry.id, entry)

@@ -1,6 +1,6 @@
 """Anomaly detection on real MNIST: a table per protocol, AUROC per score method.
 
-1. Class-conditional (mnist_cvae.pt): each test image scored as "a c?" (by default relative to
+1. Class-conditional (mnist_cvae.pt, mnist_cvae_z8.pt): each test image scored as "a c?" (by default relative to
    the class that explains it best); images of other classes are the anomalies. AUROC per
    reference class c and the mean (target mean >= 0.98).
 2. Leave-one-digit-out: one model per held-out digit, trained here with the CLI (cached in
@@ -15,7 +15,7 @@ as more normal than almost any digit the model knows.
 Every AUROC is computed on the evaluation half of the normal test images (the other half is the
 calibration set the app uses for thresholds) plus all anomalous test images.
 
-    python -m bench.anomaly [--loo-epochs 10] [--k 50] [--skip-loo]
+    python -m bench.anomaly [--loo-epochs 10] [--k 50] [--skip-loo] [--conditional mnist_cvae mnist_cvae_z8]
 """
 
 from __future__ import annotations
@@ -46,9 +46,9 @@ from vae.models import VAEConfig
 LOO_DIR = REPO / "bench" / ".cache" / "loo"
 
 
-def class_conditional(images: torch.Tensor, labels: torch.Tensor, k: int) -> None:
+def class_conditional(name: str, images: torch.Tensor, labels: torch.Tensor, k: int) -> None:
     """AUROC per reference class; each method's image × class score matrix is computed once."""
-    model, _ = load_checkpoint(REPO / "checkpoints" / "mnist_cvae.pt")
+    model, _ = load_checkpoint(REPO / "checkpoints" / f"{name}.pt")
     x, y = to_float(images), labels.numpy()
     columns, table = [], {c: [c] for c in range(10)}
     for method in methods_for(model):
@@ -61,7 +61,7 @@ def class_conditional(images: torch.Tensor, labels: torch.Tensor, k: int) -> Non
     means = np.mean([table[c][1:] for c in range(10)], axis=0)
     rows = [[c, *(f"{a:.4f}" for a in table[c][1:])] for c in range(10)]
     rows.append(["mean", *(f"{m:.4f}" for m in means)])
-    print("## 1. Class-conditional protocol, mnist_cvae.pt: AUROC per reference class (target mean >= 0.98)")
+    print(f"## 1. Class-conditional protocol, {name}.pt: AUROC per reference class (target mean >= 0.98)")
     print("Default score: relative to the image's best other class; (raw) = the score under class c alone.")
     print_table(["class c", *columns], rows)
 
@@ -123,11 +123,13 @@ def main() -> None:
     parser.add_argument("--loo-epochs", type=int, default=10, help="epochs per leave-one-out model")
     parser.add_argument("--k", type=int, default=50, help="importance samples for the iwae score")
     parser.add_argument("--skip-loo", action="store_true", help="skip the leave-one-digit-out models")
+    parser.add_argument("--conditional", nargs="+", default=["mnist_cvae", "mnist_cvae_z8"], help="shipped CVAEs")
     args = parser.parse_args()
     root = str(data_root())
     images, labels = load_dataset("mnist", train=False, root=root, download=False)
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, MNIST test set from {root}\n")
-    class_conditional(images, labels, args.k)
+    for name in args.conditional:
+        class_conditional(name, images, labels, args.k)
     if not args.skip_loo:
         train_loo_models(args.loo_epochs, root)
         leave_one_out(images, labels, args.loo_epochs, args.k)

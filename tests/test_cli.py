@@ -323,7 +323,8 @@ def test_train_clusters_with_restarts_writes_its_clusters_and_how_the_seed_was_c
 
 def test_a_conditional_model_reports_its_accuracy_as_a_generative_classifier(tmp_path, capsys, digits):
     out = tmp_path / "cvae.pt"
-    assert vae_cli.main([*TRAIN_DIGITS, "--model", "cvae", "--latent-dim", "4", "--epochs", "15", "--out", str(out)]) == 0
+    args = [*TRAIN_DIGITS, "--model", "cvae", "--latent-dim", "4", "--epochs", "15", "--out", str(out)]
+    assert vae_cli.main(args) == 0
     printed = capsys.readouterr().out
     model, meta = load_checkpoint(out)
     accuracy = meta["metrics"]["test_generative_accuracy"]
@@ -346,6 +347,7 @@ def test_binarize_is_recorded_and_refused_with_the_gaussian_likelihood(tmp_path,
     assert vae_cli.main([*TRAIN_DIGITS, "--binarize", "--epochs", "1", "--out", str(out), "--quiet"]) == 0
     _, meta = load_checkpoint(out)
     assert meta["settings"]["binarize"] is True and "--binarize" in meta["command"]
+    assert "train −ELBO below is on those draws" in out.with_suffix(".md").read_text()
     args = [*TRAIN_DIGITS, "--binarize", "--likelihood", "gaussian", "--out", str(tmp_path / "g.pt")]
     assert vae_cli.main(args) == 2
     assert "only the bernoulli likelihood" in capsys.readouterr().err

@@ -11,7 +11,7 @@ import pytest
 from tests.conftest import REPO
 from vae.checkpoint import load_checkpoint
 
-SHIPPED = ["mnist_z2", "mnist_cvae", "mnist_no9", "mnist_ae", "mnist_beta4", "mnist_clusters"]
+SHIPPED = ["mnist_z2", "mnist_cvae", "mnist_cvae_z8", "mnist_no9", "mnist_ae", "mnist_beta4", "mnist_clusters"]
 
 
 def test_ruff_is_clean():
@@ -63,7 +63,9 @@ def test_shipped_checkpoint_and_model_card(name):
     assert meta["command"] in card and f"--out checkpoints/{name}.pt" in meta["command"]
     assert f"{meta['metrics']['test_neg_elbo']:.2f}" in card
     assert meta["dataset"] == "mnist" and model.config.image_shape == (1, 28, 28)
-    assert model.config.conditional == (name == "mnist_cvae")
+    assert model.config.conditional == name.startswith("mnist_cvae")
+    if model.config.conditional:  # how often it names a test digit right, measured by its training run
+        assert f"right on **{meta['metrics']['test_generative_accuracy']:.2%}**" in card
     assert meta["classes"] == (list(range(9)) if name == "mnist_no9" else list(range(10)))
     script = (REPO / "checkpoints" / "train_all.sh").read_text().replace("\\\n  ", "").replace("$PY ", "python ")
     assert meta["command"] in script.splitlines()  # the script re-trains it with the very command that made it
@@ -98,7 +100,7 @@ def test_the_shipped_tabular_model_is_what_its_command_makes(tmp_path):
     np.testing.assert_allclose(again.predict_proba(X_test), model.predict_proba(X_test), atol=1e-5)
 
 
-@pytest.mark.parametrize("name", ["leave_one_out", "one_class"])
+@pytest.mark.parametrize("name", ["leave_one_out", "one_class", "generative_classifier"])
 def test_the_benchmark_recipes_load_into_the_library_types(name):
     from bench.recipe import load_recipe
     from vae.anomaly import methods_for
@@ -108,6 +110,15 @@ def test_the_benchmark_recipes_load_into_the_library_types(name):
     recipe = load_recipe(name)
     assert isinstance(recipe.config, VAEConfig) and isinstance(recipe.settings, TrainSettings)
     assert recipe.config.image_shape == (1, 28, 28) and recipe.method in methods_for(recipe.config)
+
+
+def test_the_generative_classifier_recipe_is_the_shipped_mnist_cvae_z8s():
+    from bench.recipe import load_recipe
+
+    recipe = load_recipe("generative_classifier")
+    model, meta = load_checkpoint(REPO / "checkpoints" / "mnist_cvae_z8.pt")
+    assert model.config == recipe.config
+    assert {**meta["settings"], "seed": 0} == {**recipe.settings.to_dict(), "seed": 0}
 
 
 def test_a_recipe_with_a_wrong_field_says_which(tmp_path):

@@ -170,6 +170,23 @@ def head_scores_text(meta: dict) -> str:
     return text
 
 
+def class_guess_text(guess: str, meta: dict, better: tuple[str, dict] | None = None) -> str:
+    """A conditional model's guess for a digit, with how often such guesses are right (its model card's figure).
+
+    `better`: (name, meta) of a shipped model to point to if it names more of the same test set right.
+    """
+    text = f"Scored under every class, the model explains it best as a **{guess}**"
+    accuracy = meta.get("metrics", {}).get("test_generative_accuracy")
+    if not isinstance(accuracy, float):
+        return text + ":"
+    text += f" (this way it names {accuracy:.1%} of its test set right"
+    same_data = better is not None and better[1].get("dataset") == meta.get("dataset")
+    other = better[1].get("metrics", {}).get("test_generative_accuracy") if same_data else None
+    if isinstance(other, float) and other > accuracy:
+        text += f"; **{better[0]}** names {other:.1%}"
+    return text + "):"
+
+
 def conformal_text(score: float, calibration: np.ndarray, q: float) -> str:
     """The same verdict read as a conformal p-value, with the guarantee it carries."""
     n = len(calibration)

@@ -62,7 +62,7 @@ def model_card(config: VAEConfig, meta: dict) -> str:
 
 {article_arch} VAE, {kind}, latent dimension {config.latent_dim}, hidden {list(config.hidden)},
 {config.likelihood} likelihood, beta {config.beta:g}. Trained on {meta["dataset"]} classes {meta["classes"]}
-({meta["train_images"]} training images), {done} epochs, seed {meta["seed"]}.
+({meta["train_images"]} training images), {done} epochs, seed {meta["seed"]}.{_binarize_note(meta)}
 
 Status: {meta.get("status", "finished")}. {status}
 
@@ -100,6 +100,16 @@ def _restarts_line(meta: dict) -> str:
     return (
         f"Seed {restarts.get('chosen')} was chosen among {len(restarts['probed'])} by the training −ELBO after 3 "
         f"epochs (no label involved), as k-means keeps the best of several starts: {tried}.\n\n"
+    )
+
+
+def _binarize_note(meta: dict) -> str:
+    """Why the train and test −ELBO of a run with dynamic binarization are not on the same images."""
+    if not meta.get("settings", {}).get("binarize"):
+        return ""
+    return (
+        "\nDynamic binarization: each training batch's pixels were redrawn as 0 or 1 with their grey value as the "
+        "probability, so the train −ELBO below is on those draws and the test −ELBO on the grey images."
     )
 
 
