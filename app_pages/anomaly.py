@@ -154,7 +154,7 @@ except DatasetNotFoundError as err:
 def your_digit() -> tuple[Probe | None, DeltaGenerator]:
     """The canvas and upload, and what the model makes of the digit (None: nothing to score).
 
-    Also returns an empty container below the pictures, for the charts `show_class_fit` draws later.
+    Also returns an empty container below the canvas and the pictures, for the charts `show_class_fit` draws later.
     """
     st.subheader("Draw a digit, or upload a photo of one")
     # The canvas has a fixed 280 px: its column must be at least that wide at every window size (at 1024 px
@@ -191,22 +191,23 @@ def your_digit() -> tuple[Probe | None, DeltaGenerator]:
             # true whatever the slider says: a slider move reruns only the threshold region
             st.info(standing_text(probe.score, scored.calibration, method, Q_RANGE))
             show_pictures(probe)
-        return probe, st.container()
+    return probe, st.container()  # the page's width: the result column is narrow at 1024 px with the sidebar open
 
 
 def show_class_fit(probe: Probe) -> None:
     """For a conditional model, its score under every class; for a 2-D latent, where the digit lands."""
-    # two charts share the width; one alone takes all of it (half of a narrow column clipped the map)
-    bars_col, map_col = st.columns(2) if probe.class_scores is not None else (None, st.container())
-    if bars_col is not None:
+    # two charts share the page's width; one alone takes all of it
+    has_bars, has_map = probe.class_scores is not None, cfg.latent_dim == 2
+    bars_col, map_col = st.columns(2) if has_bars and has_map else (st.container(), st.container())
+    if has_bars:
         guess = int(np.argmin(probe.class_scores))
         better = shipped_entry(BEST_CLASSIFIER) if BEST_CLASSIFIER in shipped_names() else None
         bars_col.markdown(class_guess_text(names[guess], entry.meta, better and (better.name, better.meta)))
         bars_col.plotly_chart(class_score_bars(probe.class_scores, names), key="probe_classes")
-    if cfg.latent_dim == 2:
+    if has_map:
         mu, _ = encoded_test_set(entry.id, entry)
         _, labels, _ = test_set(entry)
-        title = "Where your digit lands" + (f" (encoded as a {names[reference_class]})" if cfg.conditional else "")
+        title = "Where your digit lands" + (f", as a {names[reference_class]}" if cfg.conditional else "")
         fig = latent_scatter(mu[:3000], labels[:3000].numpy(), names, title=title, marker_size=3)
         add_point(fig, probe.mu, "your digit")
         fig.update_layout(height=300, showlegend=False)

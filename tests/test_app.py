@@ -36,7 +36,9 @@ def picker(at: AppTest):
 
 
 def test_shipped_models_are_offered():
-    assert shipped_names() == ["mnist_z2", "mnist_cvae", "mnist_no9", "mnist_ae", "mnist_beta4", "mnist_clusters"]
+    assert shipped_names() == [
+        "mnist_z2", "mnist_cvae", "mnist_cvae_z8", "mnist_no9", "mnist_ae", "mnist_beta4", "mnist_clusters"
+    ]  # fmt: skip
     at = start()
     assert picker(at).options == shipped_names()  # the labels shown; values are the names
     assert picker(at).value == "mnist_z2"
@@ -44,7 +46,7 @@ def test_shipped_models_are_offered():
 
 @needs_mnist
 @pytest.mark.parametrize("page", PAGES)
-@pytest.mark.parametrize("name", ["mnist_z2", "mnist_cvae", "mnist_no9", "mnist_clusters"])
+@pytest.mark.parametrize("name", ["mnist_z2", "mnist_cvae", "mnist_cvae_z8", "mnist_no9", "mnist_clusters"])
 def test_every_page_renders_on_every_shipped_model(page, name):
     at = start()
     picker(at).set_value(name).run()
@@ -53,8 +55,8 @@ def test_every_page_renders_on_every_shipped_model(page, name):
     assert picker(at).value == name  # the choice survives the page switch
     card = " ".join(c.value for c in at.sidebar.caption)
     kinds = {"mnist_cvae": "conditional", "mnist_no9": "classifier head", "mnist_clusters": "10 clusters, no labels"}
-    kind = kinds.get(name, "unconditional")
-    assert f"MNIST · z=2 · mlp · {kind} ·" in card, card
+    kind = kinds.get(name.removesuffix("_z8"), "unconditional")
+    assert f"MNIST · z={8 if name.endswith('_z8') else 2} · mlp · {kind} ·" in card, card
 
 
 def test_hostile_upload_is_refused_and_the_app_keeps_working(tmp_path):
