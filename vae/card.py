@@ -122,7 +122,7 @@ def _classifier_section(config: VAEConfig, meta: dict) -> str:
 ## As a classifier
 Scored under each of its {config.num_classes} classes, the class with the lowest −ELBO is the model's guess (the
 Anomaly lab's "explains it best as a …"): right on **{m["test_generative_accuracy"]:.2%}** of the
-{m["test_images"]} test images. Re-check with `python -m bench.generative_classifier`.
+{m["test_images"]} test images (`python -m bench.generative_classifier` re-measures the shipped models).
 """
 
 
