@@ -128,7 +128,9 @@ method = st.radio(
     key="anomaly_method",
     help="Per unit of ink: the squared reconstruction error divided by the ink of the image and its "
     "reconstruction, so thin and bold digits are judged on one scale (the likelihood scores below favour "
-    "thin, simple digits). The importance-sampled score (K=50) is the tightest likelihood and about 50× slower."
+    "thin, simple digits). Blurred ink: the same after blurring both by a pixel, so a stroke drawn a pixel "
+    "beside the model's costs little while a stroke that is not there still costs its ink. "
+    "The importance-sampled score (K=50) is the tightest likelihood and about 50× slower."
     + (
         " The classifier head's energy −log Σ exp(logit): low when the head is sure the image is one of the "
         "classes it was taught, high when none fits. Head + ink: both, each counted in standard deviations of "

@@ -6,11 +6,13 @@ from vae.anomaly import (
     ScoredSet,
     anomaly_scores,
     best_f1_threshold,
+    blurred_ink_error,
     class_score_matrix,
     conformal_p_value,
     curves,
     flagging_quantile,
     format_score,
+    gaussian_blur,
     ink_relative_error,
     methods_for,
     noise_images,
@@ -69,6 +71,20 @@ def test_ink_score_judges_thin_and_bold_digits_on_one_scale():
     # the squared error itself says the bold digit is six times worse
     assert ((bold - half_bold) ** 2).sum() == 6 * ((thin - half_thin) ** 2).sum()
     assert format_score(0.1234, "ink") == "0.123" and format_score(123.45, "elbo") == "123.5 nats"
+
+
+def test_blurred_ink_forgives_a_stroke_a_pixel_off_but_not_a_missing_one():
+    stroke = torch.zeros(1, 1, 28, 28)
+    stroke[..., 4:24, 13] = 1.0  # a 1 one pixel wide
+    beside, missing = stroke.roll(1, -1), torch.zeros_like(stroke)  # drawn a pixel to the right / not at all
+    # the plain ink score cannot tell them apart: every bit of ink is wrong in both
+    assert ink_relative_error(stroke, beside).item() == pytest.approx(ink_relative_error(stroke, missing).item())
+    assert blurred_ink_error(stroke, stroke).item() == 0.0
+    assert blurred_ink_error(stroke, beside).item() < 0.5 * blurred_ink_error(stroke, missing).item()
+    blurred = gaussian_blur(stroke)
+    assert blurred.shape == stroke.shape and blurred.sum().item() == pytest.approx(stroke.sum().item())  # ink kept
+    assert blurred[0, 0, 14, 12].item() == pytest.approx(blurred[0, 0, 14, 14].item()) and blurred[0, 0, 14, 12] > 0
+    assert format_score(0.1234, "blurred_ink") == "0.123"
 
 
 def test_conditional_scores_need_the_tested_class():

@@ -7,6 +7,7 @@ import sys
 
 import numpy as np
 import pytest
+import torch
 
 from tests.conftest import REPO
 from vae.checkpoint import load_checkpoint
@@ -135,3 +136,23 @@ def test_a_recipe_with_a_wrong_field_says_which(tmp_path):
         path.write_text(json.dumps({**text, **change}))
         with pytest.raises(ValueError, match=message):
             load_recipe(path)
+
+
+def test_the_novelty_validation_split_holds_out_training_images_only():
+    from bench.novelty import VALIDATION_ANOMALIES, validation_split
+
+    n = 5000
+    ids = torch.arange(n)
+    images = torch.stack([ids // 256, ids % 256], 1).to(torch.uint8).reshape(n, 1, 1, 2)  # each image unique
+    labels = ids % 10
+    train_images, train_labels, held, is_anomaly = validation_split(images, labels, [3], seed=0)
+
+    def id_of(x: torch.Tensor) -> set[int]:
+        return set((x[:, 0, 0, 0].long() * 256 + x[:, 0, 0, 1].long()).tolist())
+
+    assert (train_labels == 3).all() and len(train_images) == 450  # nine tenths of the 500 threes
+    assert not id_of(train_images) & id_of(held)  # validation images are never trained on
+    assert is_anomaly.sum() == VALIDATION_ANOMALIES and (~is_anomaly).sum() == 50
+    assert (labels[sorted(id_of(held[is_anomaly]))] != 3).all() and (
+        labels[sorted(id_of(held[~is_anomaly]))] == 3
+    ).all()
