@@ -167,6 +167,21 @@ def test_leaving_every_class_out_is_a_message():
     assert "session_models" not in at.session_state or not at.session_state["session_models"]
 
 
+def test_binarize_each_batch_trains_on_0_1_draws_and_is_refused_with_the_gaussian_likelihood():
+    at = start("app_pages/train.py")
+    fill_train_form(at, dataset="digits", epochs=1)
+    at.checkbox(key="train_binarize").check()
+    at.radio(key="train_likelihood").set_value("gaussian")
+    at.button[0].click().run()
+    assert not at.exception and any("needs the bernoulli likelihood" in e.value for e in at.error)
+    assert "session_models" not in at.session_state or not at.session_state["session_models"]
+    at.radio(key="train_likelihood").set_value("bernoulli")
+    at.button[0].click().run()
+    assert not at.exception, at.exception
+    entry = at.session_state["session_models"][picker(at).value]
+    assert entry.meta["settings"]["binarize"] is True and at.query_params["binarize"] == "1"
+
+
 def captions(at: AppTest) -> list[str]:
     return [c for image in at.image for c in image.captions]
 

@@ -122,3 +122,23 @@ def test_train_a_classifier_head_and_score_by_head_and_ink(page, app_url, screen
     wait_idle(page)
     expect(page.get_by_text("ROC (AUROC").first).to_be_visible()
     assert_no_exception(page)
+
+
+def test_tick_binarize_train_and_read_it_in_the_model_card(page, app_url, screenshots):
+    open_page(page, app_url, "Train", "Train a VAE")
+    choose(page, "Dataset", "digits")
+    wait_idle(page)
+    set_number(page, "Epochs", 2)
+    page.get_by_text("Binarize each batch").click()
+    page.get_by_test_id("stRadioGroup").get_by_text("gaussian").click()
+    page.get_by_role("button", name="Train", exact=True).click()
+    expect(page.get_by_text("needs the bernoulli likelihood")).to_be_visible()  # refused in words, nothing trained
+    page.get_by_test_id("stRadioGroup").get_by_text("bernoulli").click()
+    page.get_by_role("button", name="Train", exact=True).click()
+    expect(page.get_by_text("Trained 2 epochs")).to_be_visible(timeout=120_000)
+    wait_idle(page)
+    expect(page).to_have_url(re.compile(r"binarize=1"))
+    page.get_by_test_id("stSidebar").get_by_role("button", name="Model card").click()
+    expect(page.get_by_role("dialog")).to_contain_text("Dynamic binarization")
+    assert_no_exception(page)
+    page.screenshot(path=screenshots / "train_binarized_card.png")
