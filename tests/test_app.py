@@ -182,6 +182,23 @@ def test_binarize_each_batch_trains_on_0_1_draws_and_is_refused_with_the_gaussia
     assert entry.meta["settings"]["binarize"] is True and at.query_params["binarize"] == "1"
 
 
+def test_a_conditional_model_trained_here_is_measured_as_a_classifier():
+    from ui.training import RUN_KEY, prepare_data
+    from vae.anomaly import generative_accuracy
+    from vae.card import model_card
+
+    at = start("app_pages/train.py")
+    at.radio(key="train_kind").set_value("cvae").run()
+    fill_train_form(at, dataset="digits", epochs=5)
+    at.button[0].click().run()
+    assert not at.exception, at.exception
+    entry = at.session_state["session_models"][picker(at).value]
+    accuracy = entry.meta["metrics"]["test_generative_accuracy"]
+    _, _, test_images, test_labels = prepare_data(at.session_state[RUN_KEY].request)  # the run's held-out images
+    assert accuracy == generative_accuracy(entry.model, test_images, test_labels) and accuracy > 0.5
+    assert f"right on **{accuracy:.2%}**" in model_card(entry.model.config, entry.meta)
+
+
 def captions(at: AppTest) -> list[str]:
     return [c for image in at.image for c in image.captions]
 

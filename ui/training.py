@@ -32,7 +32,7 @@ from ui.models import (
     workspace_id,
     workspace_store,
 )
-from vae.anomaly import calibrate_combined, default_calibration_images
+from vae.anomaly import calibrate_combined, default_calibration_images, generative_accuracy
 from vae.checkpoint import training_meta
 from vae.clusters import cluster_report
 from vae.data import CLASS_NAMES, filter_classes, hold_out, to_float
@@ -79,6 +79,7 @@ class TrainingRun:
     replay: ReplayRecorder | None = None  # snapshots of the latent space as it forms
     clusters: dict | None = None  # a clustering VAE's clusters against the held-out labels (`cluster_report`)
     calibration: torch.Tensor | None = None  # a classifier-head model's set-aside training images (never trained on)
+    test_set: tuple[torch.Tensor, torch.Tensor] | None = None  # a conditional model's held-out images and labels
 
     def keep(self, last_good_state: dict | None) -> None:
         """Plain Python, for the run's `finally`: the kept model and this run's record go to the workspace."""
@@ -106,6 +107,9 @@ class TrainingRun:
             calibrate_combined(model, to_float(self.calibration))
         if self.replay is not None:
             self.replay.record(model, len(self.history), always=True)  # a stopped run's last epoch too
+        metrics = epoch_metrics(last, self.held_out_images)
+        if cfg.conditional and self.test_set is not None:  # as the CLI: the model as a classifier, on its card
+            metrics["test_generative_accuracy"] = generative_accuracy(model, *self.test_set)
         meta = training_meta(
             name=self.name,
             dataset=request.dataset,
@@ -113,7 +117,7 @@ class TrainingRun:
             train_images=self.train_images,
             settings=request.settings.to_dict(),
             history=self.history,
-            metrics=epoch_metrics(last, self.held_out_images),
+            metrics=metrics,
             status=self.status,
             device=str(model.device),
             **(self.replay.meta() if self.replay else {}),
@@ -169,6 +173,8 @@ def run_training(request: TrainingRequest) -> None:
         )
         name = f"{request.dataset}-z{cfg.latent_dim}-{cfg.arch}{kind}-{number}"
         run = TrainingRun(request, name, ensure_workspace(), len(images), len(test_images), calibration=calibration)
+        if cfg.conditional:
+            run.test_set = test_images, test_labels
         run.replay = ReplayRecorder(test_images, test_labels, request.settings.epochs)
         st.session_state[RUN_KEY] = run
         _live_view(run, model, images, labels, test_images, test_labels)

@@ -4,7 +4,7 @@ import re
 
 from playwright.sync_api import expect
 
-from bench.browser import choose, go_to, open_page, wait_idle, wait_loaded
+from bench.browser import SEVEN, choose, draw_stroke, go_to, open_page, wait_idle, wait_loaded
 from tests.conftest import needs_mnist
 from tests.e2e.helpers import assert_no_exception, set_number
 from ui.models import SHIPPED_MODELS
@@ -142,3 +142,14 @@ def test_tick_binarize_train_and_read_it_in_the_model_card(page, app_url, screen
     expect(page.get_by_role("dialog")).to_contain_text("Dynamic binarization")
     assert_no_exception(page)
     page.screenshot(path=screenshots / "train_binarized_card.png")
+
+
+def test_a_conditional_model_trained_here_says_how_often_its_guess_is_right(page, app_url, screenshots):
+    train_kind_on_digits(page, app_url, "Conditional VAE (given the labels)", "cvae", 5)
+    go_to(page, "Anomaly lab", "Anomaly lab")
+    wait_idle(page)
+    draw_stroke(page, SEVEN)
+    guess = page.get_by_text(re.compile(r"explains it best as a .* names \d+\.\d% of its test set right"))
+    expect(guess).to_be_visible(timeout=60_000)
+    assert_no_exception(page)
+    page.screenshot(path=screenshots / "anomaly_trained_cvae.png", full_page=True)
