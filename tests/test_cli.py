@@ -235,6 +235,22 @@ def test_save_every_writes_the_run_so_far(tmp_path, monkeypatch):
     assert written == [("running", 2, True), ("running", 4, True), ("finished", 6, True)]
 
 
+def test_save_every_of_a_classifier_head_run_saves_it_calibrated(tmp_path, monkeypatch):
+    out = tmp_path / "run.pt"
+    real_save = vae_cli.save_with_card
+    calibrated = []
+
+    def save_and_read_back(path, model, meta):
+        card = real_save(path, model, meta)
+        calibrated.append((load_checkpoint(path)[1]["epochs"], "combined" in methods_for(load_checkpoint(path)[0])))
+        return card
+
+    monkeypatch.setattr(vae_cli, "save_with_card", save_and_read_back)
+    args = [*TRAIN_DIGITS, "--model", "classifier", "--epochs", "2", "--save-every", "1", "--quiet", "--out", str(out)]
+    assert vae_cli.main(args) == 0  # on every class: no left-out test images to score (once failed after training)
+    assert calibrated == [(1, True), (2, True)]  # mid-run too, not only the final save
+
+
 def test_divergence_in_the_first_epoch_saves_nothing(earlier_checkpoint):
     out = earlier_checkpoint
     before = out.read_bytes()

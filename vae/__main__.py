@@ -323,6 +323,8 @@ def command_train(args: argparse.Namespace) -> int:
                 recorder.record(model, event.epoch)
                 if args.save_every and event.epoch % args.save_every == 0 and event.epoch < settings.epochs:
                     so_far = epoch_metrics(history[-1], len(test_images))
+                    if config.head_classes:  # a checkpoint saved mid-run offers the combined score too
+                        calibrate_combined(model, to_float(held_out))
                     saved = describe(history=history, metrics=so_far, status="running", **recorder.meta())
                     save_with_card(args.out, model, saved)
         status, exit_code = "finished", 0
@@ -348,8 +350,9 @@ def command_train(args: argparse.Namespace) -> int:
         metrics["test_generative_accuracy"] = generative_accuracy(model, test_images, test_labels)
     if config.head_classes:
         calibrate_combined(model, to_float(held_out))
-        novel = load_split(args, args.dataset, False, trained_classes)[0]  # the test images of the left-out classes
-        metrics.update(head_report(model, test_images, test_labels, novel if len(novel) else None))
+        # the test images of the left-out classes, if any (filtering out every trained class leaves them)
+        novel = load_split(args, args.dataset, False, trained_classes)[0] if args.exclude_classes else None
+        metrics.update(head_report(model, test_images, test_labels, novel))
     recorder.record(model, len(history), always=True)  # an interrupted run's last epoch too
     card = save_with_card(args.out, model, describe(history=history, metrics=metrics, status=status, **recorder.meta()))
     if status == "finished":
