@@ -109,7 +109,8 @@ def test_a_head_survives_a_checkpoint_round_trip():
 
 def test_the_combined_score_adds_both_parts_in_standard_deviations_of_held_out_images():
     model = VAE(VAEConfig(head_classes=10), seed=0).eval()
-    x, held = torch.rand(6, 1, 28, 28), torch.rand(50, 1, 28, 28)
+    noise = torch.Generator().manual_seed(0)  # torch's own seed differs per process: the same images every run
+    x, held = torch.rand(6, 1, 28, 28, generator=noise), torch.rand(50, 1, 28, 28, generator=noise)
     assert "combined" not in methods_for(model)  # not calibrated yet: not offered, and refused in words
     with pytest.raises(ValueError, match="calibrated"):
         anomaly_scores(model, x, method="combined")
@@ -120,7 +121,9 @@ def test_the_combined_score_adds_both_parts_in_standard_deviations_of_held_out_i
         (head_energy(model, x) - head.mean()) / head.std(),
         (ink_relative_error(x, model.reconstruct(x)) - ink.mean()) / ink.std(),
     ]
-    torch.testing.assert_close(anomaly_scores(model, x, method="combined"), expected[0] + expected[1])
+    # on noise the parts barely vary (sd ~0.005): rounding in the mean is amplified, hence 1e-4 σ
+    combined = anomaly_scores(model, x, method="combined")
+    torch.testing.assert_close(combined, expected[0] + expected[1], atol=1e-4, rtol=0)
     torch.testing.assert_close(
         anomaly_scores(model, held, method="combined").mean(), torch.tensor(0.0), atol=1e-4, rtol=0
     )
