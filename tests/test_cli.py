@@ -219,35 +219,33 @@ def test_ctrl_c_while_a_checkpoint_is_written_keeps_the_earlier_file(earlier_che
     assert [p.name for p in out.parent.iterdir()] == ["run.pt"]  # no temporary file left behind
 
 
-def test_save_every_writes_the_run_so_far(tmp_path, monkeypatch):
-    out = tmp_path / "run.pt"
+def record_saves(monkeypatch) -> list[tuple]:
+    """Every checkpoint the CLI saves, read back from disk as it was written: (model, meta, card text)."""
     real_save = vae_cli.save_with_card
-    written = []
+    saves = []
 
     def save_and_read_back(path, model, meta):
         card = real_save(path, model, meta)
-        _, saved = load_checkpoint(path)
-        written.append((saved["status"], saved["epochs"], f"Status: {saved['status']}." in card.read_text()))
+        saves.append((*load_checkpoint(path), card.read_text()))
         return card
 
     monkeypatch.setattr(vae_cli, "save_with_card", save_and_read_back)
-    assert vae_cli.main([*TRAIN_DIGITS, "--epochs", "6", "--save-every", "2", "--quiet", "--out", str(out)]) == 0
+    return saves
+
+
+def test_save_every_writes_the_run_so_far(tmp_path, monkeypatch):
+    saves = record_saves(monkeypatch)
+    args = [*TRAIN_DIGITS, "--epochs", "6", "--save-every", "2", "--quiet", "--out", str(tmp_path / "run.pt")]
+    assert vae_cli.main(args) == 0
+    written = [(meta["status"], meta["epochs"], f"Status: {meta['status']}." in card) for _, meta, card in saves]
     assert written == [("running", 2, True), ("running", 4, True), ("finished", 6, True)]
 
 
 def test_save_every_of_a_classifier_head_run_saves_it_calibrated(tmp_path, monkeypatch):
-    out = tmp_path / "run.pt"
-    real_save = vae_cli.save_with_card
-    calibrated = []
-
-    def save_and_read_back(path, model, meta):
-        card = real_save(path, model, meta)
-        calibrated.append((load_checkpoint(path)[1]["epochs"], "combined" in methods_for(load_checkpoint(path)[0])))
-        return card
-
-    monkeypatch.setattr(vae_cli, "save_with_card", save_and_read_back)
-    args = [*TRAIN_DIGITS, "--model", "classifier", "--epochs", "2", "--save-every", "1", "--quiet", "--out", str(out)]
-    assert vae_cli.main(args) == 0  # on every class: no left-out test images to score (once failed after training)
+    saves = record_saves(monkeypatch)
+    args = [*TRAIN_DIGITS, "--model", "classifier", "--epochs", "2", "--save-every", "1", "--quiet"]
+    assert vae_cli.main([*args, "--out", str(tmp_path / "run.pt")]) == 0  # on every class (once failed at the end)
+    calibrated = [(meta["epochs"], "combined" in methods_for(model)) for model, meta, _ in saves]
     assert calibrated == [(1, True), (2, True)]  # mid-run too, not only the final save
 
 
