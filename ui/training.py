@@ -68,7 +68,7 @@ class TrainingRun:
     name: str  # the kept model's name
     workspace: str  # where the kept model and this record are saved
     train_images: int = 0  # images actually used (fewer than asked when classes are left out)
-    held_out_images: int = 0
+    held_out: tuple[torch.Tensor, torch.Tensor] | None = None  # the test images and labels each epoch is scored on
     history: list[dict] = field(default_factory=list)
     status: Literal["running", "finished", "stopped", "diverged"] = "running"
     message: str = ""
@@ -79,7 +79,6 @@ class TrainingRun:
     replay: ReplayRecorder | None = None  # snapshots of the latent space as it forms
     clusters: dict | None = None  # a clustering VAE's clusters against the held-out labels (`cluster_report`)
     calibration: torch.Tensor | None = None  # a classifier-head model's set-aside training images (never trained on)
-    test_set: tuple[torch.Tensor, torch.Tensor] | None = None  # a conditional model's held-out images and labels
 
     def keep(self, last_good_state: dict | None) -> None:
         """Plain Python, for the run's `finally`: the kept model and this run's record go to the workspace."""
@@ -107,9 +106,9 @@ class TrainingRun:
             calibrate_combined(model, to_float(self.calibration))
         if self.replay is not None:
             self.replay.record(model, len(self.history), always=True)  # a stopped run's last epoch too
-        metrics = epoch_metrics(last, self.held_out_images)
-        if cfg.conditional and self.test_set is not None:  # as the CLI: the model as a classifier, on its card
-            metrics["test_generative_accuracy"] = generative_accuracy(model, *self.test_set)
+        metrics = epoch_metrics(last, len(self.held_out[0]))
+        if cfg.conditional:  # as the CLI: the model as a classifier, on its card
+            metrics["test_generative_accuracy"] = generative_accuracy(model, *self.held_out)
         meta = training_meta(
             name=self.name,
             dataset=request.dataset,
@@ -172,9 +171,9 @@ def run_training(request: TrainingRequest) -> None:
             "-cvae" if cfg.conditional else f"-k{cfg.clusters}" if cfg.clusters else "-head" if cfg.head_classes else ""
         )
         name = f"{request.dataset}-z{cfg.latent_dim}-{cfg.arch}{kind}-{number}"
-        run = TrainingRun(request, name, ensure_workspace(), len(images), len(test_images), calibration=calibration)
-        if cfg.conditional:
-            run.test_set = test_images, test_labels
+        run = TrainingRun(
+            request, name, ensure_workspace(), len(images), (test_images, test_labels), calibration=calibration
+        )
         run.replay = ReplayRecorder(test_images, test_labels, request.settings.epochs)
         st.session_state[RUN_KEY] = run
         _live_view(run, model, images, labels, test_images, test_labels)
