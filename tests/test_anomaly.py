@@ -21,6 +21,8 @@ from vae.anomaly import (
     quantile_threshold,
     relative_to_best_other,
     score_protocol,
+    shift,
+    shifted_ink_error,
     split_protocol,
 )
 from vae.data import load_dataset, to_float
@@ -39,7 +41,7 @@ def digits_model():
     return model, *load_dataset("digits", train=False)
 
 
-@pytest.mark.parametrize("method", methods_for(VAEConfig()))
+@pytest.mark.parametrize("method", methods_for(VAEConfig(image_shape=(1, 8, 8))))
 def test_digits_score_lower_than_noise(digits_model, method):
     model, images, _ = digits_model
     digits = anomaly_scores(model, to_float(images[:100]), method=method, k=20)
@@ -85,6 +87,37 @@ def test_blurred_ink_forgives_a_stroke_a_pixel_off_but_not_a_missing_one():
     assert blurred.shape == stroke.shape and blurred.sum().item() == pytest.approx(stroke.sum().item())  # ink kept
     assert blurred[0, 0, 14, 12].item() == pytest.approx(blurred[0, 0, 14, 14].item()) and blurred[0, 0, 14, 12] > 0
     assert format_score(0.1234, "blurred_ink") == "0.123"
+
+
+def test_shift_moves_an_image_a_pixel_and_blanks_what_comes_in():
+    x = torch.zeros(2, 1, 5, 5)
+    x[:, 0, 2, 2] = 1.0  # a dot in the middle
+    x[:, 0, 0, 4] = 2.0  # and one in the top right corner
+    moved = shift(x, 1, -1)  # a pixel down and a pixel left
+    assert moved.shape == x.shape
+    assert moved[0, 0, 3, 1] == 1.0 and moved[0, 0, 1, 3] == 2.0 and moved.sum() == x.sum()
+    assert shift(x, 0, 1)[0, 0, 0].tolist() == [0.0, 0.0, 0.0, 0.0, 0.0]  # the corner dot left the image
+    assert torch.equal(shift(x, 0, 0), x)
+
+
+def test_shifted_ink_averages_the_blurred_ink_over_the_digit_as_it_is_and_moved_a_pixel_each_way():
+    template = torch.zeros(1, 1, 28, 28)
+    template[..., 6:22, 12:15] = 1.0  # the one digit this "model" knows, wherever it is shown
+    model = VAE(VAEConfig(), seed=0).eval()
+    model.reconstruct = lambda x, y=None: template.expand_as(x)
+    digit = template.roll(1, -1)  # the same digit, a pixel to the right
+    other = torch.zeros(1, 1, 28, 28)
+    other[..., 12:15, 6:22] = 1.0  # a bar across: another digit
+    x = torch.cat([digit, other])
+    # the images as they are and a pixel up, down, left, right (their borders are blank: a roll is a move)
+    moved = [x, x.roll(-1, -2), x.roll(1, -2), x.roll(-1, -1), x.roll(1, -1)]
+    expected = torch.stack([blurred_ink_error(m, template.expand_as(m)) for m in moved]).mean(0)
+    assert torch.allclose(shifted_ink_error(model, x), expected)
+    assert torch.allclose(anomaly_scores(model, x, method="shifted_ink"), expected)
+    assert expected[0] < 0.5 * expected[1]  # the moved digit is still far more normal than the other one
+    assert format_score(0.1234, "shifted_ink") == "0.123"
+    # offered on MNIST's 28 × 28, not on 8 × 8 digits, which a pixel moves by an eighth
+    assert "shifted_ink" in methods_for(model) and "shifted_ink" not in methods_for(VAEConfig(image_shape=(1, 8, 8)))
 
 
 def test_conditional_scores_need_the_tested_class():
