@@ -130,7 +130,15 @@ method = st.radio(
     "reconstruction, so thin and bold digits are judged on one scale (the likelihood scores below favour "
     "thin, simple digits). Blurred ink: the same after blurring both by a pixel, so a stroke drawn a pixel "
     "beside the model's costs little while a stroke that is not there still costs its ink. "
-    "The importance-sampled score (K=50) is the tightest likelihood and about 50× slower."
+    + (
+        "Averaged over the digit moved a pixel: the blurred ink error of the image as it is and moved a pixel up, "
+        "down, left and right (five reconstructions): a digit of the kind the model knows is rebuilt well wherever "
+        "it sits, another kind badly everywhere (the one-class benchmark's best score: one digit against the "
+        "nine others). "
+        if "shifted_ink" in methods
+        else ""
+    )
+    + "The importance-sampled score (K=50) is the tightest likelihood and about 50× slower."
     + (
         " The classifier head's energy −log Σ exp(logit): low when the head is sure the image is one of the "
         "classes it was taught, high when none fits. Head + ink: both, each counted in standard deviations of "

@@ -13,6 +13,7 @@ from ui.tabular import (
     show_results,
     show_row_prediction,
     training_form,
+    uploaded_run,
     warn_if_collapsed,
 )
 
@@ -28,8 +29,9 @@ st.markdown(
 table = choose_table()
 if table is not None:
     trained = training_form(table)
-    if trained is not None:
-        st.session_state.tab_run = trained
+    loaded = uploaded_run(table)
+    if trained is not None or loaded is not None:
+        st.session_state.tab_run = trained or loaded
 run = st.session_state.get("tab_run")
 if run is None or (table is not None and run.table != table.name):
     shipped = shipped_run()

@@ -62,3 +62,26 @@ def test_editing_a_row_moves_its_prediction():
     }
     at.run()
     assert "Out of domain" in text(at)
+
+
+def test_a_loaded_model_gets_back_its_own_split_and_only_on_its_own_table():
+    """What an uploaded .pt goes through: the page rebuilds its training and test rows from its metadata."""
+    from dataclasses import replace
+
+    from ui.tabular import SHIPPED_PATH, TableChoice, run_on_table
+    from vae.tabular import load_table, load_tabular
+
+    model, meta = load_tabular(SHIPPED_PATH.read_bytes())
+    breast_cancer, wine = (TableChoice(name, *load_table(name)) for name in ("breast-cancer", "wine"))
+    run = run_on_table(model, meta, breast_cancer, "uploaded: mine.pt")
+    assert (len(run.y_train), len(run.y_test)) == (meta["train_rows"], meta["test_rows"])
+    assert run.source == "uploaded: mine.pt" and run.table == "breast-cancer"
+    accuracy = (model.predict(run.X_test) == run.y_test).mean()
+    assert accuracy == pytest.approx(meta["results"]["VAE lab model"]["accuracy"])  # the rows it was tested on
+    with pytest.raises(ValueError, match="Choose the table it was trained on"):
+        run_on_table(model, meta, wine, "uploaded")
+    with pytest.raises(ValueError, match="does not say how its table was split"):
+        run_on_table(model, {**meta, "seed": None}, breast_cancer, "uploaded")
+    fewer_rows = replace(breast_cancer, X=breast_cancer.X[:500], y=breast_cancer.y[:500])
+    with pytest.raises(ValueError, match="not the same table"):
+        run_on_table(model, meta, fewer_rows, "uploaded")

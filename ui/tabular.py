@@ -61,7 +61,7 @@ class TabularRun:
     X_test: np.ndarray
     y_train: np.ndarray
     y_test: np.ndarray
-    source: str  # "shipped" or "trained here"
+    source: str  # "shipped", "trained here" or "uploaded: <file name>"
 
     @property
     def replay(self) -> TabularReplay | None:
@@ -72,17 +72,56 @@ class TabularRun:
         return self.model.class_names
 
 
+def run_on_table(model: TabularVAE, meta: dict, table: TableChoice, source: str) -> TabularRun:
+    """A loaded model with the split it was trained and tested on, rebuilt from the test fraction and seed in
+    its metadata. ValueError, in words fit to show, when `table` is not the table it was trained on."""
+    if model.feature_names != table.feature_names or model.class_names != table.class_names:
+        raise ValueError(
+            f"it was trained on a table with the columns {', '.join(model.feature_names)} and the classes "
+            f"{', '.join(model.class_names)}; {table.name} does not have those. Choose the table it was trained on."
+        )
+    fraction, seed = meta.get("test_fraction"), meta.get("seed")
+    if not (isinstance(fraction, float) and 0 < fraction < 1 and isinstance(seed, int) and seed >= 0):
+        raise ValueError("its metadata does not say how its table was split into training and test rows.")
+    X_train, X_test, y_train, y_test = split_table(table.X, table.y, fraction, seed)
+    if (len(y_train), len(y_test)) != (meta.get("train_rows"), meta.get("test_rows")):
+        raise ValueError(
+            f"it was trained on {meta.get('train_rows')} rows and tested on {meta.get('test_rows')}; {table.name} "
+            f"splits into {len(y_train)} and {len(y_test)}, so it is not the same table."
+        )
+    return TabularRun(model, meta, table.name, X_train, X_test, y_train, y_test, source)
+
+
 @st.cache_resource(show_spinner=False)
 def shipped_run() -> TabularRun | None:
-    """The shipped breast-cancer model with its own split (rebuilt from the seed and fraction in its card),
-    loaded once per server and shared."""
+    """The shipped breast-cancer model with its own split, loaded once per server and shared."""
     try:
         model, meta = load_tabular(SHIPPED_PATH)
     except CheckpointError:
         return None
-    X, y, _, _ = load_table(meta["dataset"])
-    X_train, X_test, y_train, y_test = split_table(X, y, meta["test_fraction"], meta["seed"])
-    return TabularRun(model, meta, meta["dataset"], X_train, X_test, y_train, y_test, "shipped")
+    name = meta["dataset"]
+    return run_on_table(model, meta, TableChoice(name, *load_table(name)), "shipped")
+
+
+def uploaded_run(table: TableChoice) -> TabularRun | None:
+    """A tabular checkpoint uploaded for the chosen table (one downloaded from this page or made by the CLI);
+    returned once per new file, so a model trained afterwards is not replaced. A bad file says why."""
+    upload = st.file_uploader(
+        "…or load a model trained on this table (.pt)",
+        type=["pt"],
+        key="tab_model_upload",
+        help="A model downloaded from this page or trained with `python -m vae train-tabular`. Its training and "
+        "test rows are rebuilt from the test fraction and seed it was trained with.",
+    )
+    if upload is None or st.session_state.get("tab_loaded_file") == upload.file_id:
+        return None
+    st.session_state.tab_loaded_file = upload.file_id
+    try:
+        model, meta = load_tabular(upload.getvalue())
+        return run_on_table(model, meta, table, f"uploaded: {upload.name}")
+    except (CheckpointError, ValueError) as err:
+        st.error(f"**{upload.name}** cannot be used here: {err}")
+        return None
 
 
 @st.cache_data(show_spinner=False)

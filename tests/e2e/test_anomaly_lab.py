@@ -112,3 +112,23 @@ def test_a_drawn_nine_is_flagged_by_the_head_and_passes_the_ink_score(page, app_
     expect(page.get_by_text(re.compile(r"Your digit scores -?[0-9.]+ σ"))).to_be_visible(timeout=30_000)
     expect(page).to_have_url(re.compile(r"method=combined"))
     assert_no_exception(page)
+
+
+@needs_mnist
+def test_the_blurred_and_shifted_ink_scores_are_chosen_with_the_mouse(page, app_url, screenshots):
+    """The two ink scores that forgive a stroke a pixel off (blurred) and a digit a pixel off (shifted)."""
+    page.goto(f"{app_url}/anomaly?model=mnist_z2")
+    wait_loaded(page)
+    scores = page.get_by_role("radiogroup")
+    scores.get_by_text("blurred ink error (forgives a stroke a pixel off)").click()
+    expect(page).to_have_url(re.compile(r"method=blurred_ink"))
+    wait_idle(page)
+    scores.get_by_text("averaged over the digit moved a pixel", exact=False).click()
+    expect(page).to_have_url(re.compile(r"method=shifted_ink"))
+    wait_idle(page)  # the test set is scored once, five reconstructions per image
+    page.locator("canvas.upper-canvas").scroll_into_view_if_needed()
+    draw_stroke(page, SEVEN)
+    expect(page.get_by_text(re.compile(r"Your digit scores 0\.\d{3}, stranger than"))).to_be_visible(timeout=30_000)
+    wait_idle(page)
+    assert_no_exception(page)
+    page.screenshot(path=screenshots / "anomaly_shifted_ink.png", full_page=True)

@@ -1,5 +1,6 @@
 """The Tabular lab with the mouse and the keyboard: train on breast-cancer and play the latent replay,
-upload a CSV (a good one and a broken one), edit a row and watch its prediction."""
+upload a CSV (a good one and a broken one), download a model and load it back, edit a row and watch its
+prediction."""
 
 from __future__ import annotations
 
@@ -18,9 +19,9 @@ def open_lab(page, app_url: str) -> None:
     expect(page.get_by_role("heading", name=re.compile("Model: breast_cancer_vaec"))).to_be_visible()
 
 
-def upload(page, path) -> None:
-    """Click the uploader's button and pick the file, as a person does."""
-    uploader = page.get_by_test_id("stMain").get_by_test_id("stFileUploader")
+def upload(page, path, label: str = "A CSV file") -> None:
+    """Click the button of the uploader labelled `label` and pick the file, as a person does."""
+    uploader = page.get_by_test_id("stMain").get_by_test_id("stFileUploader").filter(has_text=label)
     with page.expect_file_chooser() as chooser:
         uploader.get_by_role("button", name=re.compile("^(Upload|Browse files|Add files)$")).first.click()
     chooser.value.set_files(str(path))
@@ -83,6 +84,34 @@ def test_upload_a_csv_train_on_it_and_survive_a_broken_one(page, app_url, tmp_pa
     page.get_by_role("button", name="Train", exact=True).click()
     expect(page.get_by_test_id("stAlertContentError")).to_contain_text("cannot be split", timeout=SLOW_MS)
     assert_no_exception(page)
+
+
+def test_download_the_model_and_load_it_back_on_its_own_table_only(page, app_url, tmp_path, screenshots):
+    open_lab(page, app_url)
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download the model (.pt)").click()
+    saved = tmp_path / download.value.suggested_filename
+    download.value.save_as(saved)
+    model_uploader = "load a model trained on this table"
+
+    page.get_by_text("Wine (178 rows)").click()
+    upload(page, saved, model_uploader)
+    expect(page.get_by_test_id("stAlertContentError")).to_contain_text("Choose the table it was trained on")
+    expect(page.get_by_text("No model for this table yet")).to_be_visible()  # nothing replaced, nothing lost
+    broken = tmp_path / "broken.pt"
+    broken.write_bytes(b"not a checkpoint")
+    upload(page, broken, model_uploader)
+    expect(page.get_by_test_id("stAlertContentError")).to_contain_text("broken.pt cannot be used here")
+
+    page.get_by_text("Breast cancer (Wisconsin, 569 rows)").click()
+    upload(page, saved, model_uploader)
+    heading = f"Model: breast_cancer_vaec (uploaded: {saved.name})"
+    expect(page.get_by_role("heading", name=heading)).to_be_visible(timeout=SLOW_MS)
+    page.get_by_role("tab", name="Results").click()
+    expect(page.get_by_text("LogisticRegression", exact=True)).to_be_visible()
+    wait_idle(page)
+    assert_no_exception(page)
+    screenshot_whole_page(page, screenshots / "tabular_uploaded_1400.png")
 
 
 def test_edit_a_row_and_its_prediction_follows(page, app_url, screenshots):
