@@ -42,15 +42,19 @@ def free_port() -> int:
 
 
 @contextmanager
-def streamlit_server(log_path: Path, env: dict[str, str] | None = None) -> Iterator[tuple[str, float]]:
-    """Run `streamlit run app.py` on a free port → (url, seconds until /_stcore/health said ok)."""
+def streamlit_server(
+    log_path: Path, env: dict[str, str] | None = None, base_path: str = ""
+) -> Iterator[tuple[str, float]]:
+    """Run `streamlit run app.py` on a free port → (url, seconds until /_stcore/health said ok); the app is
+    served under `base_path` if given (as behind a proxy: http://host/<base_path>/)."""
     port = free_port()
     command = [
         sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
         "--server.port", str(port), "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
+        "--server.baseUrlPath", base_path,
     ]  # fmt: skip
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    url = f"http://127.0.0.1:{port}"
+    url = f"http://127.0.0.1:{port}" + (f"/{base_path}" if base_path else "")
     with log_path.open("w") as log:
         started = time.perf_counter()
         server = subprocess.Popen(

@@ -18,8 +18,15 @@ import streamlit as st
 import torch
 from PIL import Image
 
-STATIC = Path(__file__).resolve().parents[1] / "static"  # served at /app/static/ next to app.py
+STATIC = Path(__file__).resolve().parents[1] / "static"  # served at <baseUrlPath>/app/static/ next to app.py
 COLUMNS = 100  # thumbnails per row of the sheet
+
+
+def static_url(relative: str) -> str:
+    """The URL path where Streamlit serves `static/<relative>`, under the server's `baseUrlPath` if it has one
+    (a copy served behind a proxy at example.org/vae/ serves it at /vae/app/static/)."""
+    base = str(st.get_option("server.baseUrlPath") or "").strip("/")
+    return "/".join(["", *([base] if base else []), "app", "static", relative])
 
 
 @st.cache_resource(show_spinner=False)
@@ -46,7 +53,7 @@ _PANEL = """
 <script>
 const config = __CONFIG__;
 const sheet = new Image();
-sheet.src = window.parent.location.origin + "/app/static/" + config.sheet;
+sheet.src = window.parent.location.origin + config.sheet;
 const canvas = document.getElementById("thumb"), label = document.getElementById("label");
 const context = canvas.getContext("2d");
 context.imageSmoothingEnabled = false;
@@ -74,7 +81,7 @@ listen();
 def hover_preview(dataset: str, images: torch.Tensor, chart_key: str, px: int = 84) -> None:
     """Under the chart whose `key` is `chart_key`: the digit the mouse is over, drawn `px` pixels wide."""
     config = {
-        "sheet": sprite_sheet(dataset, images),
+        "sheet": static_url(sprite_sheet(dataset, images)),
         "count": len(images),
         "columns": COLUMNS,
         "h": int(images.shape[2]),

@@ -4,8 +4,8 @@ import re
 
 from playwright.sync_api import expect
 
-from bench.browser import choose, go_to, open_page, wait_idle
-from tests.conftest import needs_mnist
+from bench.browser import choose, go_to, open_page, streamlit_server, wait_idle, wait_loaded
+from tests.conftest import MNIST_ROOT, needs_mnist
 from tests.e2e.helpers import assert_no_exception
 
 
@@ -70,9 +70,8 @@ def test_clicking_a_dot_decodes_that_digit(page, app_url, screenshots):
     page.screenshot(path=screenshots / "explore_dot_clicked.png", full_page=True)
 
 
-@needs_mnist
-def test_hovering_a_dot_shows_its_digit_beside_the_chart(page, app_url, screenshots):
-    open_page(page, app_url, "Latent explorer", "Latent explorer")
+def hover_the_outermost_dot(page) -> None:
+    """Move the mouse onto the scatter's outermost dot (no click); the panel must show that digit's strokes."""
     preview = page.frame_locator("iframe[title='st.iframe']").first
     expect(preview.locator("#label")).to_have_text("Hover over a dot: its digit shows here.")
     page.locator(".js-plotly-plot").first.scroll_into_view_if_needed()
@@ -85,9 +84,27 @@ def test_hovering_a_dot_shows_its_digit_beside_the_chart(page, app_url, screensh
         ".filter((v, i) => i % 4 === 0 && v > 128).length"
     )  # bright red channels: ink
     assert ink > 50  # the digit's strokes were drawn from the sprite sheet, not a black square
+
+
+@needs_mnist
+def test_hovering_a_dot_shows_its_digit_beside_the_chart(page, app_url, screenshots):
+    open_page(page, app_url, "Latent explorer", "Latent explorer")
+    hover_the_outermost_dot(page)
     expect(page.get_by_label("Test digit #", exact=True)).to_have_value("0")  # hovering chooses nothing
     assert_no_exception(page)
     page.screenshot(path=screenshots / "explore_hover_preview.png")
+
+
+@needs_mnist
+def test_the_hover_preview_works_behind_a_proxy_path(new_page, tmp_path):
+    """Served under a base path (`server.baseUrlPath`, as behind a proxy), the sprite sheet is found there too."""
+    with streamlit_server(tmp_path / "streamlit.log", {"VAE_DATA_DIR": str(MNIST_ROOT)}, base_path="vae") as (url, _):
+        assert url.endswith("/vae")
+        page = new_page()
+        page.goto(f"{url}/explore")
+        wait_loaded(page)
+        hover_the_outermost_dot(page)
+        assert_no_exception(page)
 
 
 def test_generate_digits_of_a_chosen_class(page, app_url, screenshots):
