@@ -72,13 +72,20 @@ class TabularRun:
         return self.model.class_names
 
 
+def table_summary(features: list[str], classes: list[str]) -> str:
+    """ "30 columns (mean radius, mean texture, …), classes malignant, benign": enough to tell two tables apart."""
+    shown = ", ".join(features[:3]) + (", …" if len(features) > 3 else "")
+    return f"{len(features)} columns: {shown}; classes {', '.join(classes)}"
+
+
 def run_on_table(model: TabularVAE, meta: dict, table: TableChoice, source: str) -> TabularRun:
     """A loaded model with the split it was trained and tested on, rebuilt from the test fraction and seed in
     its metadata. ValueError, in words fit to show, when `table` is not the table it was trained on."""
     if model.feature_names != table.feature_names or model.class_names != table.class_names:
+        trained_on = table_summary(model.feature_names, model.class_names)
         raise ValueError(
-            f"it was trained on a table with the columns {', '.join(model.feature_names)} and the classes "
-            f"{', '.join(model.class_names)}; {table.name} does not have those. Choose the table it was trained on."
+            f"it was trained on {meta.get('dataset', 'another table')} ({trained_on}); {table.name} has "
+            f"{table_summary(table.feature_names, table.class_names)}. Choose the table it was trained on."
         )
     fraction, seed = meta.get("test_fraction"), meta.get("seed")
     if not (isinstance(fraction, float) and 0 < fraction < 1 and isinstance(seed, int) and seed >= 0):
