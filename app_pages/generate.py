@@ -107,7 +107,12 @@ else:
         controls = st.columns(3)
         digit = controls[0].selectbox("Class", range(10), format_func=lambda c: class_names[c], key="generate_class")
         of_class = (test_labels == digit).nonzero().flatten()
-        st.session_state.generate_pick = min(st.session_state.generate_pick, len(of_class) - 1)
+        if st.session_state.generate_pick >= len(of_class):  # a link's pick, or one kept from a bigger class
+            st.caption(
+                f"There are {len(of_class)} test {class_names[digit]}s, numbered 0 to {len(of_class) - 1}: showing "
+                f"the last one instead of number {st.session_state.generate_pick}."
+            )
+            st.session_state.generate_pick = len(of_class) - 1
         pick = controls[1].number_input(
             f"Which {class_names[digit]} (of {len(of_class)})", 0, len(of_class) - 1, key="generate_pick"
         )

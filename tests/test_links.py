@@ -106,6 +106,19 @@ def test_a_link_sets_each_pages_controls():
 
 
 @needs_mnist
+def test_a_pick_beyond_the_class_says_it_shows_the_last_one():
+    at = open_link("generate", model="mnist_z2", c="5", pick="5000")
+    assert not at.exception and not notice(at)  # 5000 is a valid pick: there are not that many 5s
+    fives = 892  # test images of the 5 in MNIST
+    assert at.number_input(key="generate_pick").value == fives - 1
+    captions = " ".join(c.value for c in at.caption)
+    said = f"There are {fives} test 5s, numbered 0 to {fives - 1}: showing the last one instead of number 5000"
+    assert said in captions
+    at.number_input(key="generate_pick").set_value(10).run()
+    assert "showing the last one" not in " ".join(c.value for c in at.caption)  # said once, not forever
+
+
+@needs_mnist
 def test_the_url_follows_the_controls():
     at = open_link("generate", model="mnist_cvae")
     at.number_input(key="generate_seed").set_value(9).run()

@@ -147,6 +147,15 @@ def test_train_link_carries_the_data_choices(new_page, app_url):
     expect(student.get_by_test_id("stMultiSelect").filter(has_text="Leave out classes")).to_contain_text("9")
 
 
+@needs_mnist
+def test_a_pick_beyond_the_class_shows_the_last_digit_and_says_so(page, app_url):
+    open_url(page, f"{app_url}/generate?model=mnist_z2&c=5&pick=5000")
+    page.get_by_role("tab", name="Like this digit").click()
+    expect(page.get_by_text("There are 892 test 5s, numbered 0 to 891: showing the last one")).to_be_visible()
+    expect(page.get_by_label("Which 5 (of 892)")).to_have_value("891")
+    assert_no_exception(page)
+
+
 def test_a_hostile_address_is_ignored_with_a_notice(page, app_url):
     open_url(page, f"{app_url}/anomaly?model=../../etc/passwd&q=NaN&c=99&ws=..%2F..&{'x' * 3000}=1")
     expect(page.get_by_text("Some of this link was ignored")).to_be_visible()
