@@ -187,12 +187,18 @@ def test_a_trained_model_survives_a_reload_and_travels_with_its_link(new_page, a
 
 
 def test_a_second_click_on_train_trains_one_model(page, app_url):
-    open_url(page, f"{app_url}/train?dataset=digits&epochs=20&images=1000")
+    open_url(page, f"{app_url}/train?dataset=digits&epochs=40&images=1000")
     train = page.get_by_role("button", name="Train", exact=True)
     train.click()
-    expect(page.get_by_text(re.compile(r"Epoch [3-9]/20"))).to_be_visible(timeout=SLOW_MS)  # epochs finished
+    # Mid-run: a few epochs done, many to go. Checked on every frame, not once a second as `expect`
+    # polls, so that a fast machine rushing through the epochs cannot slip past the check.
+    page.wait_for_function(
+        "() => { const m = document.body.innerText.match(/Epoch (\\d+)\\/40 ·/);"
+        " return m !== null && +m[1] >= 3 && +m[1] <= 30; }",
+        timeout=SLOW_MS,
+    )
     train.click()  # again, impatient: the run starts over, the interrupted one is not kept
-    expect(page.get_by_text("Trained 20 epochs")).to_be_visible(timeout=SLOW_MS)
+    expect(page.get_by_text("Trained 40 epochs")).to_be_visible(timeout=SLOW_MS)
     wait_idle(page)
     assert model_options(page) == [*SHIPPED_MODELS, "digits-z2-mlp-1 (trained here)"]
     expect(page.get_by_role("heading", name="Runs in your workspace (1)")).to_be_visible()
