@@ -18,6 +18,21 @@ def assert_no_exception(page: Page) -> None:
     expect(page.get_by_test_id("stException")).to_have_count(0)
 
 
+def wait_mid_run(page: Page, epochs: int, first: int = 3, timeout_ms: float = 120_000) -> None:
+    """Wait until the Train page's progress shows a run between epoch `first` and three quarters of `epochs`.
+
+    Checked on every frame, not once a second as `expect` polls after its first tries: a fast machine
+    rushing through the epochs cannot slip past it."""
+    page.wait_for_function(
+        """([pattern, first, last]) => {
+            const shown = document.body.innerText.match(new RegExp(pattern));
+            return shown !== null && +shown[1] >= first && +shown[1] <= last;
+        }""",
+        arg=[rf"Epoch (\d+)/{epochs} ·", first, max(first, epochs * 3 // 4)],
+        timeout=timeout_ms,
+    )
+
+
 def screenshot_whole_page(page: Page, path: Path) -> None:
     """A screenshot of all of the main area: it scrolls inside the page, so grow the viewport to fit it."""
     viewport = page.viewport_size

@@ -9,7 +9,7 @@ from playwright.sync_api import Page, expect
 
 from bench.browser import SLOW_MS, choose, wait_idle, wait_loaded
 from tests.conftest import needs_mnist
-from tests.e2e.helpers import assert_no_exception, set_number
+from tests.e2e.helpers import assert_no_exception, set_number, wait_mid_run
 from ui.models import SHIPPED_MODELS
 
 PROJECTOR = {"width": 1024, "height": 768}
@@ -190,13 +190,7 @@ def test_a_second_click_on_train_trains_one_model(page, app_url):
     open_url(page, f"{app_url}/train?dataset=digits&epochs=40&images=1000")
     train = page.get_by_role("button", name="Train", exact=True)
     train.click()
-    # Mid-run: a few epochs done, many to go. Checked on every frame, not once a second as `expect`
-    # polls, so that a fast machine rushing through the epochs cannot slip past the check.
-    page.wait_for_function(
-        "() => { const m = document.body.innerText.match(/Epoch (\\d+)\\/40 ·/);"
-        " return m !== null && +m[1] >= 3 && +m[1] <= 30; }",
-        timeout=SLOW_MS,
-    )
+    wait_mid_run(page, epochs=40, timeout_ms=SLOW_MS)
     train.click()  # again, impatient: the run starts over, the interrupted one is not kept
     expect(page.get_by_text("Trained 40 epochs")).to_be_visible(timeout=SLOW_MS)
     wait_idle(page)
