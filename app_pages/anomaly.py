@@ -133,8 +133,8 @@ method = st.radio(
     + (
         "Averaged over the digit moved a pixel: the blurred ink error of the image as it is and moved a pixel up, "
         "down, left and right (five reconstructions): a digit of the kind the model knows is rebuilt well wherever "
-        "it sits, another kind badly everywhere (the one-class benchmark's best score: one digit against the "
-        "nine others). "
+        "it sits, another kind badly everywhere (the one-class benchmark's best score: a model of one digit tells "
+        "it from the nine others with AUROC 0.992 on average, blurred ink 0.990, ink 0.985). "
         if "shifted_ink" in methods
         else ""
     )

@@ -4,9 +4,11 @@ import streamlit as st
 
 from ui import links
 from ui.tabular import (
+    TABLE_PARAM,
     choose_table,
     download_buttons,
-    shipped_run,
+    keep_run,
+    run_for_table,
     show_curves,
     show_feature_study,
     show_replay,
@@ -18,8 +20,8 @@ from ui.tabular import (
 )
 
 st.title("Tabular lab")
-links.restore([], "tabular")
-links.publish([], "tabular")
+links.restore([TABLE_PARAM], "tabular")
+links.publish([TABLE_PARAM], "tabular")
 st.markdown(
     "A VAE whose encoder also feeds a **classifier head**: rows of numbers in, a class out, and a 2-D latent "
     "space where you can watch the classes separate. The head reads the posterior mean; in training it "
@@ -28,14 +30,10 @@ st.markdown(
 
 table = choose_table()
 if table is not None:
-    trained = training_form(table)
-    loaded = uploaded_run(table)
+    trained, loaded = training_form(table), uploaded_run(table)  # both drawn, whichever gave a run
     if trained is not None or loaded is not None:
-        st.session_state.tab_run = trained or loaded
-run = st.session_state.get("tab_run")
-if run is None or (table is not None and run.table != table.name):
-    shipped = shipped_run()
-    run = shipped if shipped is not None and (table is None or table.name == shipped.table) else None
+        keep_run(trained or loaded)
+run = run_for_table(table)
 if run is None:
     st.info("No model for this table yet: choose the settings above and press **Train** (a few seconds).")
     st.stop()

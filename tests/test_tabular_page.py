@@ -42,6 +42,40 @@ def test_training_on_wine_replaces_the_model_with_the_new_run():
     assert at.session_state.tab_run.model.class_names == ["class_0", "class_1", "class_2"]
 
 
+def test_a_trained_model_comes_back_with_the_workspace_and_the_table():
+    """What a refresh (or a link with ws=) does: the trained model of the linked table, from the workspace."""
+    at = open_lab()
+    at.radio(key="tab_table").set_value("wine").run()
+    at.number_input(key="tab_epochs").set_value(20)
+    at.button[0].click().run()
+    assert at.query_params["table"] == "wine" and at.query_params["ws"]
+    at.radio(key="tab_table").set_value("breast-cancer").run()
+    assert "Model: breast_cancer_vaec (shipped)" in text(at)
+    at.radio(key="tab_table").set_value("wine").run()  # back: the trained model, not "no model yet"
+    assert "Model: wine-variational-mlp (trained here)" in text(at)
+
+    later = AppTest.from_file(str(REPO / "app.py"), default_timeout=60).run()
+    later.query_params.update(ws=at.query_params["ws"], table="wine")
+    later.switch_page(PAGE).run()
+    assert not later.exception, later.exception
+    assert "Model: wine-variational-mlp (trained here)" in text(later)
+    assert later.session_state.tab_run.model.state_dict()["encoder.0.weight"].equal(
+        at.session_state.tab_run.model.state_dict()["encoder.0.weight"]
+    )
+
+
+def test_a_link_to_a_table_opens_it_and_a_bad_one_is_named():
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=60).run()
+    at.query_params["table"] = "wine"
+    at.switch_page(PAGE).run()
+    assert at.radio(key="tab_table").value == "wine" and "No model for this table yet" in text(at)
+    bad = AppTest.from_file(str(REPO / "app.py"), default_timeout=60).run()
+    bad.query_params["table"] = "../../etc"
+    bad.switch_page(PAGE).run()
+    assert bad.radio(key="tab_table").value == "breast-cancer"
+    assert "`table=../../etc` (expects one of breast-cancer, wine, csv" in text(bad)
+
+
 def test_a_huge_beta_is_explained_as_a_collapse():
     at = open_lab()
     at.number_input(key="tab_beta").set_value(10.0)

@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 import torch
 
-from ui.workspace import SavedModel, WorkspaceFull, WorkspaceLimits, WorkspaceStore
+from ui.workspace import MAX_TABLES, SavedModel, WorkspaceFull, WorkspaceLimits, WorkspaceStore
 from vae.checkpoint import checkpoint_bytes, load_checkpoint, save_checkpoint, write_atomically
 from vae.models import VAE, VAEConfig
+from vae.tabular import TabularConfig, TabularVAE, new_model
 
 MB = 2**20
 DAY = 86400
@@ -154,6 +155,49 @@ def test_runs_round_trip_in_order(store):
         store.add_run(ws, run_id, record)
         _set_mtime(store.root / ws / "runs" / f"{run_id}.json", start + i)
     assert store.runs(ws) == records
+
+
+def _table_model(features: int = 3) -> TabularVAE:
+    X = torch.randn(20, features, generator=torch.Generator().manual_seed(0)).numpy()
+    return new_model(X, TabularConfig(), [f"f{i}" for i in range(features)], ["no", "yes"])
+
+
+def test_the_tabular_lab_keeps_the_last_model_of_each_table(store):
+    """Saved per table, by name: a second save of one table replaces it, another table is kept beside it."""
+    ws = store.create()
+    first, second, wine = _table_model(), _table_model(), _table_model(features=5)
+    torch.nn.init.zeros_(next(second.parameters()))
+    store.save_tabular_model(ws, "mine.csv", first, {"name": "first"})
+    store.save_tabular_model(ws, "wine", wine, {"name": "wine"})
+    store.save_tabular_model(ws, "mine.csv", second, {"name": "second"})
+    loaded, meta = store.load_tabular_model(ws, "mine.csv")
+    assert meta["name"] == "second" and _weights_equal(loaded, second) and not _weights_equal(loaded, first)
+    assert store.load_tabular_model(ws, "wine")[1]["name"] == "wine"
+    assert store.load_tabular_model(ws, "breast-cancer") is None
+    assert store.load_tabular_model(store.create(), "wine") is None  # another workspace has its own
+
+
+@pytest.mark.parametrize("table", ["../../models/trained-cccccccccccc", "/etc/passwd", "a" * 5000, "é\x00 ; rm -rf"])
+def test_a_table_name_never_reaches_the_file_system(store, table):
+    """A CSV's name is the visitor's: the file is named by its hash, inside the workspace's tables folder."""
+    ws = store.create()
+    store.save_tabular_model(ws, table, _table_model(), {"name": "t"})
+    files = _all_files(store.root / ws)
+    assert [f for f in files if f.startswith("tables/")] == [files[files.index("tables") + 1]]
+    assert re.fullmatch(r"tables/[0-9a-f]{16}\.pt", files[files.index("tables") + 1])
+    assert store.load_tabular_model(ws, table)[1]["name"] == "t"
+
+
+def test_only_the_latest_tables_are_kept_and_a_broken_file_reads_as_none(store):
+    ws = store.create()
+    start = time.time() - 100
+    for i in range(MAX_TABLES + 2):
+        store.save_tabular_model(ws, f"table {i}.csv", _table_model(), {"name": str(i)})
+        _set_mtime(store._table_path(ws, f"table {i}.csv"), start + i)
+    kept = [i for i in range(MAX_TABLES + 2) if store.load_tabular_model(ws, f"table {i}.csv") is not None]
+    assert kept == list(range(2, MAX_TABLES + 2))
+    store._table_path(ws, "table 5.csv").write_bytes(b"not a checkpoint")
+    assert store.load_tabular_model(ws, "table 5.csv") is None
 
 
 # --- caps on one workspace --------------------------------------------------------------------------
@@ -328,13 +372,17 @@ def test_missing_but_well_formed_workspace(store):
 
 @pytest.mark.parametrize("ws", HOSTILE_WORKSPACE_IDS, ids=_short_repr)
 def test_bad_workspace_ids_raise(tmp_path, store, model, ws):
-    """load_model, save_model, add_run and touch refuse a bad workspace id and write nothing."""
+    """Loading, saving, add_run and touch refuse a bad workspace id and write nothing."""
     store.create()
     before = _all_files(tmp_path)
     with pytest.raises(ValueError):
         store.load_model(ws, MODEL_A)
     with pytest.raises(ValueError):
         store.save_model(ws, MODEL_A, model, {})
+    with pytest.raises(ValueError):
+        store.load_tabular_model(ws, "wine")
+    with pytest.raises(ValueError):
+        store.save_tabular_model(ws, "wine", _table_model(), {})
     with pytest.raises(ValueError):
         store.add_run(ws, "0" * 12, {"x": 1})
     with pytest.raises(ValueError):
@@ -395,6 +443,8 @@ def test_nothing_lists_workspaces(store):
         "collect_garbage",
         "remove_model",
         "remove_run",
+        "save_tabular_model",
+        "load_tabular_model",
     }
     assert {name for name in vars(store) if not name.startswith("_")} == {"root", "limits"}
 

@@ -106,6 +106,13 @@ def ensure_workspace() -> str:
     return st.session_state[_WORKSPACE]
 
 
+def ensure_workspace_in_url() -> str:
+    """`ensure_workspace`, written into the URL at once: for a page that saves after the sidebar was drawn."""
+    workspace = ensure_workspace()
+    links.set_app_params(model=current_model().id, ws=workspace)
+    return workspace
+
+
 def session_models() -> dict[str, ModelEntry]:
     return st.session_state.setdefault(_SESSION_MODELS, {})
 

@@ -10,6 +10,8 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from ui import links
+from ui.models import ensure_workspace_in_url, workspace_id, workspace_store
 from vae.checkpoint import CheckpointError
 from vae.plots import (
     add_point,
@@ -38,7 +40,9 @@ from vae.training import TrainingDiverged
 SHIPPED = "breast_cancer_vaec"
 SHIPPED_PATH = Path(__file__).resolve().parents[1] / "checkpoints" / f"{SHIPPED}.pt"
 BUNDLED = {"breast-cancer": "Breast cancer (Wisconsin, 569 rows)", "wine": "Wine (178 rows)"}
-UPLOAD = "Your CSV"
+UPLOAD = "csv"
+TABLE_PARAM = links.ChoiceParam(name="table", key="tab_table", default="breast-cancer", choices=(*BUNDLED, UPLOAD))
+RUN_KEY = "tab_run"  # the run the page shows
 
 
 @dataclass(frozen=True)
@@ -131,6 +135,36 @@ def uploaded_run(table: TableChoice) -> TabularRun | None:
         return None
 
 
+def keep_run(run: TabularRun) -> None:
+    """Show `run` from now on, and keep it as the workspace's model of its table: a refresh, a link with the
+    workspace, or coming back to the table finds it."""
+    st.session_state[RUN_KEY] = run
+    try:
+        meta = {**run.meta, "source": run.source}
+        workspace_store().save_tabular_model(ensure_workspace_in_url(), run.table, run.model, meta)
+    except OSError as err:
+        st.warning(f"This model could not be saved on the server ({err.strerror}): it stays in this tab only.")
+
+
+def run_for_table(table: TableChoice | None) -> TabularRun | None:
+    """The run to show for `table`: this tab's, else the workspace's model of the table, else the shipped
+    model if it is of this table (no table chosen yet: this tab's run or the shipped one)."""
+    run = st.session_state.get(RUN_KEY)
+    if run is not None and (table is None or run.table == table.name):
+        return run
+    kept = workspace_store().load_tabular_model(workspace_id(), table.name) if table and workspace_id() else None
+    if kept is not None:
+        model, meta = kept
+        source = meta.pop("source", "from your workspace")
+        try:
+            st.session_state[RUN_KEY] = run_on_table(model, meta, table, source)
+            return st.session_state[RUN_KEY]
+        except ValueError:  # a CSV of the same name with other columns: this table has no model yet
+            pass
+    shipped = shipped_run()
+    return shipped if shipped is not None and (table is None or table.name == shipped.table) else None
+
+
 @st.cache_data(show_spinner=False)
 def bundled_table(name: str) -> tuple[np.ndarray, np.ndarray, list[str], list[str]]:
     """`vae.tabular.load_table`, read once per server."""
@@ -140,7 +174,9 @@ def bundled_table(name: str) -> tuple[np.ndarray, np.ndarray, list[str], list[st
 def choose_table() -> TableChoice | None:
     """Radio: a bundled table or an upload. A bad upload shows why and returns None."""
     options = [*BUNDLED, UPLOAD]
-    choice = st.radio("Table", options, format_func=lambda o: BUNDLED.get(o, o), horizontal=True, key="tab_table")
+    choice = st.radio(
+        "Table", options, format_func=lambda o: BUNDLED.get(o, "Your CSV"), horizontal=True, key=TABLE_PARAM.key
+    )
     if choice != UPLOAD:
         X, y, features, classes = bundled_table(choice)
         return TableChoice(choice, X, y, features, classes)

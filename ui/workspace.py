@@ -6,11 +6,13 @@ its URL as `ws=`. Whoever has the id can use the workspace; nothing lists worksp
 
     <root>/<workspace id>/models/<model id>.pt     checkpoints, in the library's safe format
     <root>/<workspace id>/runs/<run id>.json       one record per training run (curves, outcome)
+    <root>/<workspace id>/tables/<hash>.pt         the Tabular lab's last model of each table
     <root>/<workspace id>/last_used                touched on every use: age limit and LRU eviction
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import os
@@ -22,13 +24,15 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from vae.checkpoint import load_checkpoint, save_checkpoint, write_atomically
+from vae.checkpoint import CheckpointError, load_checkpoint, save_checkpoint, write_atomically
 from vae.models import VAE
+from vae.tabular import TabularVAE, load_tabular, save_tabular
 
 WORKSPACE_ID = re.compile(r"[A-Za-z0-9_-]{22}")  # secrets.token_urlsafe(16): 16 random bytes
 MODEL_ID = re.compile(r"(trained|uploaded)-[0-9a-f]{12}")
 RUN_ID = re.compile(r"[0-9a-f]{12}")
 MB = 2**20
+MAX_TABLES = 8  # tables whose last model a workspace keeps (tabular models weigh about 0.1 MB)
 
 
 def _env_number(name: str, default: float) -> float:
@@ -147,6 +151,30 @@ class WorkspaceStore:
         if not isinstance(model_id, str) or MODEL_ID.fullmatch(model_id) is None:
             raise ValueError("not a model id")
         return self._folder(workspace_id) / "models" / f"{model_id}.pt"
+
+    # --- the Tabular lab's models: the last one of each table ---------------------------------------
+    def save_tabular_model(self, workspace_id: str, table: str, model: TabularVAE, meta: dict) -> None:
+        """Keep `model` as the workspace's model of `table`, replacing the one before; beyond `MAX_TABLES`
+        tables the least recently saved is dropped."""
+        path = self._table_path(workspace_id, table)
+        path.parent.mkdir(exist_ok=True)
+        save_tabular(path, model, meta)
+        for older in sorted(path.parent.glob("*.pt"), key=_modified_or_zero)[:-MAX_TABLES]:
+            older.unlink(missing_ok=True)
+        self.touch(workspace_id)
+        self.collect_garbage(keep=workspace_id)
+
+    def load_tabular_model(self, workspace_id: str, table: str) -> tuple[TabularVAE, dict] | None:
+        """The workspace's model of `table`; None when it keeps none (or the file cannot be read)."""
+        path = self._table_path(workspace_id, table)
+        try:
+            return load_tabular(path) if path.is_file() else None
+        except CheckpointError:
+            return None
+
+    def _table_path(self, workspace_id: str, table: str) -> Path:
+        """One file per table, named by a hash of the table's name (a CSV's name is whatever its owner chose)."""
+        return self._folder(workspace_id) / "tables" / f"{hashlib.sha256(table.encode()).hexdigest()[:16]}.pt"
 
     # --- training runs ----------------------------------------------------------------------------
     def add_run(self, workspace_id: str, run_id: str, record: dict) -> None:

@@ -1,6 +1,6 @@
 """The Tabular lab with the mouse and the keyboard: train on breast-cancer and play the latent replay,
-upload a CSV (a good one and a broken one), download a model and load it back, edit a row and watch its
-prediction."""
+train on wine and find the model again after a refresh, upload a CSV (a good one and a broken one), download
+a model and load it back, edit a row and watch its prediction."""
 
 from __future__ import annotations
 
@@ -44,6 +44,27 @@ def test_train_on_breast_cancer_then_play_the_latent_over_epochs(page, app_url, 
     wait_idle(page)
     assert_no_exception(page)
     screenshot_whole_page(page, screenshots / "tabular_replay_1400.png")
+
+
+def test_a_trained_model_survives_a_refresh_and_a_trip_to_another_table(page, app_url, screenshots):
+    open_lab(page, app_url)
+    page.get_by_text("Wine (178 rows)").click()
+    expect(page.get_by_text("No model for this table yet")).to_be_visible()
+    expect(page).to_have_url(re.compile(r"[?&]table=wine\b"))
+    set_number(page, "Epochs", 20)
+    page.get_by_role("button", name="Train", exact=True).click()
+    trained = page.get_by_role("heading", name="Model: wine-variational-mlp (trained here)")
+    expect(trained).to_be_visible(timeout=SLOW_MS)
+    expect(page).to_have_url(re.compile(r"[?&]ws=[\w-]{22}\b"))
+    page.reload()
+    wait_loaded(page)
+    expect(trained).to_be_visible()
+    page.get_by_text("Breast cancer (Wisconsin, 569 rows)").click()
+    expect(page.get_by_role("heading", name="Model: breast_cancer_vaec (shipped)")).to_be_visible()
+    page.get_by_text("Wine (178 rows)").click()
+    expect(trained).to_be_visible()
+    wait_idle(page)
+    assert_no_exception(page)
 
 
 def test_upload_a_csv_train_on_it_and_survive_a_broken_one(page, app_url, tmp_path, screenshots):
@@ -95,15 +116,20 @@ def test_download_the_model_and_load_it_back_on_its_own_table_only(page, app_url
     model_uploader = "load a model trained on this table"
 
     page.get_by_text("Wine (178 rows)").click()
+    no_model = page.get_by_text("No model for this table yet")
+    expect(no_model).to_be_visible()
+    wait_idle(page)  # an upload into the page still being redrawn would be lost with the old uploader
     upload(page, saved, model_uploader)
     expect(page.get_by_test_id("stAlertContentError")).to_contain_text("Choose the table it was trained on")
-    expect(page.get_by_text("No model for this table yet")).to_be_visible()  # nothing replaced, nothing lost
+    expect(no_model).to_be_visible()  # nothing replaced, nothing lost
     broken = tmp_path / "broken.pt"
     broken.write_bytes(b"not a checkpoint")
     upload(page, broken, model_uploader)
     expect(page.get_by_test_id("stAlertContentError")).to_contain_text("broken.pt cannot be used here")
 
     page.get_by_text("Breast cancer (Wisconsin, 569 rows)").click()
+    expect(page.get_by_role("heading", name="Model: breast_cancer_vaec (shipped)")).to_be_visible()
+    wait_idle(page)
     upload(page, saved, model_uploader)
     heading = f"Model: breast_cancer_vaec (uploaded: {saved.name})"
     expect(page.get_by_role("heading", name=heading)).to_be_visible(timeout=SLOW_MS)
