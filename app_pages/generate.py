@@ -113,6 +113,7 @@ else:
                 f"the last one instead of number {st.session_state.generate_pick}."
             )
             st.session_state.generate_pick = len(of_class) - 1
+            links.publish(view, "generate")  # the address names the digit shown, so a shared link shows it too
         pick = controls[1].number_input(
             f"Which {class_names[digit]} (of {len(of_class)})", 0, len(of_class) - 1, key="generate_pick"
         )

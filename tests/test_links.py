@@ -114,6 +114,7 @@ def test_a_pick_beyond_the_class_says_it_shows_the_last_one():
     captions = " ".join(c.value for c in at.caption)
     said = f"There are {fives} test 5s, numbered 0 to {fives - 1}: showing the last one instead of number 5000"
     assert said in captions
+    assert at.query_params["pick"] == str(fives - 1)  # the address names the digit shown
     at.number_input(key="generate_pick").set_value(10).run()
     assert "showing the last one" not in " ".join(c.value for c in at.caption)  # said once, not forever
 

@@ -153,6 +153,7 @@ def test_a_pick_beyond_the_class_shows_the_last_digit_and_says_so(page, app_url)
     page.get_by_role("tab", name="Like this digit").click()
     expect(page.get_by_text("There are 892 test 5s, numbered 0 to 891: showing the last one")).to_be_visible()
     expect(page.get_by_label("Which 5 (of 892)")).to_have_value("891")
+    expect(page).to_have_url(re.compile(r"[?&]pick=891\b"))
     assert_no_exception(page)
 
 
