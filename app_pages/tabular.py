@@ -4,6 +4,7 @@ import streamlit as st
 
 from ui import links
 from ui.tabular import (
+    FORM_PARAMS,
     TABLE_PARAM,
     choose_table,
     download_buttons,
@@ -20,8 +21,9 @@ from ui.tabular import (
 )
 
 st.title("Tabular lab")
-links.restore([TABLE_PARAM], "tabular")
-links.publish([TABLE_PARAM], "tabular")
+view = [TABLE_PARAM, *FORM_PARAMS]
+links.restore(view, "tabular")
+links.publish(view, "tabular")  # the form's values change only when it is submitted, which reruns the page
 st.markdown(
     "A VAE whose encoder also feeds a **classifier head**: rows of numbers in, a class out, and a 2-D latent "
     "space where you can watch the classes separate. The head reads the posterior mean; in training it "

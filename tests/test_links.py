@@ -23,6 +23,7 @@ PAGE_PARAMS = {  # every page's documented parameters (README, "Links")
     "anomaly": ["c", "q", "method", "normal", "noise", "relative", "protocol"],
     "lessons": ["lesson", "step", "teacher"],
     "compare": ["models", "digit"],
+    "tabular": ["table", "mode", "latent", "beta", "epochs", "seed", "test"],
 }  # fmt: skip
 # values no parameter accepts (an empty value is a valid, empty `leave_out`)
 HOSTILE = ["abc", "NaN", "inf", "-99", "1e309", "10" * 5000, "../", "..%2F..%2Fetc", "", "0x10", "1,2,,99", "`x`"]

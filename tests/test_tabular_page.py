@@ -76,6 +76,59 @@ def test_a_link_to_a_table_opens_it_and_a_bad_one_is_named():
     assert "`table=../../etc` (expects one of breast-cancer, wine, csv" in text(bad)
 
 
+def open_link(**params: str) -> AppTest:
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=60).run()
+    at.query_params.update(params)
+    at.switch_page(PAGE).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_a_link_sets_the_training_form_and_training_follows_it():
+    at = open_link(table="wine", mode="joint", latent="3", beta="0.5", epochs="12", seed="7", test="0.3")
+    form = {k: at.session_state[k] for k in ("tab_mode", "tab_latent", "tab_beta", "tab_epochs", "tab_seed")}
+    assert form == {"tab_mode": "joint", "tab_latent": 3, "tab_beta": 0.5, "tab_epochs": 12, "tab_seed": 7}
+    assert at.slider(key="tab_test_fraction").value == 0.3
+    at.button[0].click().run()
+    run = at.session_state.tab_run
+    assert (run.model.config.mode, run.model.config.latent_dim, run.model.config.epochs) == ("joint", 3, 12)
+    assert (run.meta["seed"], run.meta["test_fraction"], len(run.y_test)) == (7, 0.3, 54)  # 30% of 178 rows
+    assert at.query_params["epochs"] == "12" and at.query_params["mode"] == "joint"
+
+    bad = open_link(epochs="99999", mode="rm -rf", test="0.9")
+    assert (bad.session_state.tab_epochs, bad.session_state.tab_mode) == (40, "variational-mlp")
+    assert "`epochs=99999` (expects a whole number from 1 to 2,000" in text(bad)
+    assert "`mode=rm -rf`" in text(bad) and "`test=0.9`" in text(bad)
+
+
+def test_more_rows_times_epochs_than_the_server_allows_is_refused_in_words(monkeypatch):
+    monkeypatch.setenv("VAE_LAB_MAX_TABULAR_ROW_EPOCHS", "10000")  # breast-cancer trains on 426 rows
+    at = open_link(epochs="30")
+    at.button[0].click().run()
+    assert "426 training rows × 30 epochs is more than this server trains in one go" in text(at)
+    assert "at most 23 epochs on this table" in text(at)
+    assert "Model: breast_cancer_vaec (shipped)" in text(at)  # nothing trained, nothing lost
+    at.number_input(key="tab_epochs").set_value(23)
+    at.button[0].click().run()
+    assert "Model: breast-cancer-variational-mlp (trained here)" in text(at)
+
+
+def test_a_busy_server_asks_to_retry():
+    from ui.limits import training_slots
+
+    slots = training_slots()
+    taken = 0
+    while slots.acquire(blocking=False):
+        taken += 1
+    try:
+        at = open_lab()
+        at.button[0].click().run()
+        assert "The server is busy training" in text(at) and "Model: breast_cancer_vaec (shipped)" in text(at)
+    finally:
+        for _ in range(taken):
+            slots.release()
+
+
 def test_a_huge_beta_is_explained_as_a_collapse():
     at = open_lab()
     at.number_input(key="tab_beta").set_value(10.0)

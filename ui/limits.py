@@ -27,6 +27,9 @@ class HostedLimits:
     max_hidden: int = 1024  # VAE_LAB_MAX_HIDDEN (width of the first hidden layer)
     max_latent: int = 64  # VAE_LAB_MAX_LATENT
     max_concurrent_trainings: int = 2  # VAE_LAB_MAX_CONCURRENT_TRAININGS (per server)
+    # Tabular lab: training rows × epochs of one fit (VAE_LAB_MAX_TABULAR_ROW_EPOCHS). 15–35 µs each on a
+    # 2-core machine, so 4,000,000 is one to two minutes: 2,000 epochs of breast-cancer, ~50 of a 100,000-row CSV.
+    max_tabular_row_epochs: int = 4_000_000
 
     @classmethod
     def from_env(cls) -> HostedLimits:
@@ -36,6 +39,7 @@ class HostedLimits:
             max_hidden=_env_int("VAE_LAB_MAX_HIDDEN", cls.max_hidden, floor=8),
             max_latent=_env_int("VAE_LAB_MAX_LATENT", cls.max_latent),
             max_concurrent_trainings=_env_int("VAE_LAB_MAX_CONCURRENT_TRAININGS", cls.max_concurrent_trainings),
+            max_tabular_row_epochs=_env_int("VAE_LAB_MAX_TABULAR_ROW_EPOCHS", cls.max_tabular_row_epochs),
         )
 
 

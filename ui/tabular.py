@@ -11,6 +11,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from ui import links
+from ui.limits import HostedLimits, training_slots
 from ui.models import ensure_workspace_in_url, workspace_id, workspace_store
 from vae.checkpoint import CheckpointError
 from vae.plots import (
@@ -43,6 +44,15 @@ BUNDLED = {"breast-cancer": "Breast cancer (Wisconsin, 569 rows)", "wine": "Wine
 UPLOAD = "csv"
 TABLE_PARAM = links.ChoiceParam(name="table", key="tab_table", default="breast-cancer", choices=(*BUNDLED, UPLOAD))
 RUN_KEY = "tab_run"  # the run the page shows
+_DEFAULT = TabularConfig()
+FORM_PARAMS = [  # the training form's defaults, from a link (a teacher's settings)
+    links.ChoiceParam(name="mode", key="tab_mode", default=_DEFAULT.mode, choices=tuple(MODES)),
+    links.IntParam(name="latent", key="tab_latent", default=_DEFAULT.latent_dim, low=1, high=8),
+    links.FloatParam(name="beta", key="tab_beta", default=_DEFAULT.beta, low=0.0, high=10.0, decimals=3),
+    links.IntParam(name="epochs", key="tab_epochs", default=_DEFAULT.epochs, low=1, high=2000),
+    links.IntParam(name="seed", key="tab_seed", default=0, low=0, high=2**31 - 1),
+    links.FloatParam(name="test", key="tab_test_fraction", default=0.25, low=0.1, high=0.5, decimals=2),
+]
 
 
 @dataclass(frozen=True)
@@ -213,33 +223,55 @@ def choose_table() -> TableChoice | None:
 
 def training_form(table: TableChoice) -> TabularRun | None:
     """The settings form; on submit, trains live (progress, curves) and returns the run."""
-    default = TabularConfig()
     with st.form("tab_form"):
         row = st.columns(3)
         mode = row[0].selectbox(
             "Mode", list(MODES), key="tab_mode", help="\n\n".join(f"**{m}**: {d}" for m, d in MODES.items())
         )
-        latent_dim = row[1].number_input("Latent dimensions", 1, 8, default.latent_dim, key="tab_latent")
-        beta = row[2].number_input("β (KL weight)", 0.0, 10.0, default.beta, step=0.01, format="%.3f", key="tab_beta")
+        latent_dim = row[1].number_input("Latent dimensions", 1, 8, key="tab_latent")
+        beta = row[2].number_input("β (KL weight)", 0.0, 10.0, step=0.01, format="%.3f", key="tab_beta")
         row = st.columns(3)
-        epochs = row[0].number_input("Epochs", 1, 2000, default.epochs, key="tab_epochs")
-        seed = row[1].number_input("Seed", 0, 2**31 - 1, 0, key="tab_seed")
-        test_fraction = row[2].slider("Test fraction", 0.1, 0.5, 0.25, 0.05, key="tab_test_fraction")
+        epochs = row[0].number_input("Epochs", 1, 2000, key="tab_epochs")
+        seed = row[1].number_input("Seed", 0, 2**31 - 1, key="tab_seed")
+        test_fraction = row[2].slider("Test fraction", 0.1, 0.5, step=0.05, key="tab_test_fraction")
         submitted = st.form_submit_button("Train", type="primary")
     if not submitted:
         return None
-    config = replace(default, mode=mode, latent_dim=int(latent_dim), beta=float(beta), epochs=int(epochs))
+    config = replace(_DEFAULT, mode=mode, latent_dim=int(latent_dim), beta=float(beta), epochs=int(epochs))
     try:
         X_train, X_test, y_train, y_test = split_table(table.X, table.y, test_fraction, int(seed))
     except ValueError as err:  # e.g. fewer test rows than classes
         st.error(f"This table cannot be split into training and test rows with test fraction {test_fraction}: {err}")
         return None
-    model = new_model(X_train, config, table.feature_names, table.class_names, seed=int(seed))
+    budget = HostedLimits.from_env().max_tabular_row_epochs
+    if len(X_train) * config.epochs > budget:
+        st.error(
+            f"{len(X_train):,} training rows × {config.epochs:,} epochs is more than this server trains in one go "
+            f"(its limit: {budget:,} rows × epochs): at most {max(1, budget // len(X_train)):,} epochs on "
+            "this table."
+        )
+        return None
+    slots = training_slots()
+    if not slots.acquire(blocking=False):
+        st.warning("The server is busy training other visitors' models. Please try again in a minute.")
+        return None
+    try:
+        return _train(table, config, int(seed), test_fraction, (X_train, X_test, y_train, y_test))
+    finally:
+        slots.release()
+
+
+def _train(
+    table: TableChoice, config: TabularConfig, seed: int, test_fraction: float, split: tuple
+) -> TabularRun | None:
+    """Train live (a progress bar, the curves every few epochs) → the run; None if it diverged in its first epoch."""
+    X_train, X_test, y_train, y_test = split
+    model = new_model(X_train, config, table.feature_names, table.class_names, seed=seed)
     record = TabularRecord(y_train, y_test)
     bar, chart = st.progress(0.0, "Training…"), st.empty()
     every = max(1, config.epochs // 20)
     try:
-        for event in train_tabular(model, X_train, y_train, X_test, y_test, seed=int(seed)):
+        for event in train_tabular(model, X_train, y_train, X_test, y_test, seed=seed):
             record.add(event)
             bar.progress(event.fraction_done, f"Epoch {event.epoch} of {event.epochs} ({event.phase})")
             if event.epoch % every == 0 or event.epoch == event.epochs:
@@ -250,12 +282,12 @@ def training_form(table: TableChoice) -> TabularRun | None:
             return None
     bar.empty()
     chart.empty()
-    scored = results(model, X_train, y_train, X_test, y_test, int(seed))
+    scored = results(model, X_train, y_train, X_test, y_test, seed)
     meta = tabular_meta(
-        model, record, scored, name=f"{table.name}-{mode}", dataset=table.name, test_fraction=test_fraction,
-        seed=int(seed),
+        model, record, scored, name=f"{table.name}-{config.mode}", dataset=table.name, test_fraction=test_fraction,
+        seed=seed,
     )  # fmt: skip
-    return TabularRun(model, meta, table.name, X_train, X_test, y_train, y_test, "trained here")
+    return TabularRun(model, meta, table.name, *split, "trained here")
 
 
 def warn_if_collapsed(run: TabularRun) -> None:

@@ -56,6 +56,7 @@ def test_a_trained_model_survives_a_refresh_and_a_trip_to_another_table(page, ap
     trained = page.get_by_role("heading", name="Model: wine-variational-mlp (trained here)")
     expect(trained).to_be_visible(timeout=SLOW_MS)
     expect(page).to_have_url(re.compile(r"[?&]ws=[\w-]{22}\b"))
+    expect(page).to_have_url(re.compile(r"[?&]epochs=20\b"))  # the form's settings, for a link
     page.reload()
     wait_loaded(page)
     expect(trained).to_be_visible()
@@ -64,6 +65,23 @@ def test_a_trained_model_survives_a_refresh_and_a_trip_to_another_table(page, ap
     page.get_by_text("Wine (178 rows)").click()
     expect(trained).to_be_visible()
     wait_idle(page)
+    assert_no_exception(page)
+
+
+def test_a_link_sets_the_table_and_the_training_form(page, app_url):
+    page.goto(f"{app_url}/tabular?table=wine&mode=joint&latent=3&beta=0.5&epochs=12&seed=7&test=0.3&junk=1")
+    wait_loaded(page)
+    expect(page.get_by_role("radio", name="Wine (178 rows)")).to_be_checked()
+    expect(page.get_by_label("Epochs", exact=True)).to_have_value("12")
+    expect(page.get_by_label("Latent dimensions", exact=True)).to_have_value("3")
+    expect(page.get_by_label("β (KL weight)", exact=True)).to_have_value("0.500")
+    expect(page.get_by_label("Seed", exact=True)).to_have_value("7")
+    expect(page.get_by_test_id("stForm").get_by_role("combobox", name="Mode")).to_have_value("joint")
+    expect(page.get_by_role("slider", name="Test fraction")).to_have_value("0.3")
+    expect(page.get_by_test_id("stAlertContentWarning")).to_contain_text("junk=1 (not a setting of this page)")
+    page.get_by_role("button", name="Train", exact=True).click()
+    expect(page.get_by_role("heading", name="Model: wine-joint (trained here)")).to_be_visible(timeout=SLOW_MS)
+    expect(page.get_by_text("12 epochs on 124 training rows of wine; tested on 54 rows")).to_be_visible()
     assert_no_exception(page)
 
 
