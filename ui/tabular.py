@@ -262,7 +262,7 @@ def training_form(table: TableChoice) -> TabularRun | None:
 
 
 def _train(
-    table: TableChoice, config: TabularConfig, seed: int, test_fraction: float, split: tuple
+    table: TableChoice, config: TabularConfig, seed: int, test_fraction: float, split: tuple[np.ndarray, ...]
 ) -> TabularRun | None:
     """Train live (a progress bar, the curves every few epochs) → the run; None if it diverged in its first epoch."""
     X_train, X_test, y_train, y_test = split
