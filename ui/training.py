@@ -26,7 +26,7 @@ from ui.limits import training_slots
 from ui.models import (
     ModelEntry,
     add_session_model,
-    ensure_workspace,
+    ensure_workspace_in_url,
     keep_in_workspace,
     session_models,
     workspace_id,
@@ -172,7 +172,7 @@ def run_training(request: TrainingRequest) -> None:
         )
         name = f"{request.dataset}-z{cfg.latent_dim}-{cfg.arch}{kind}-{number}"
         run = TrainingRun(
-            request, name, ensure_workspace(), len(images), (test_images, test_labels), calibration=calibration
+            request, name, ensure_workspace_in_url(), len(images), (test_images, test_labels), calibration=calibration
         )
         run.replay = ReplayRecorder(test_images, test_labels, request.settings.epochs)
         st.session_state[RUN_KEY] = run

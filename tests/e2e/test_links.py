@@ -187,6 +187,27 @@ def test_a_trained_model_survives_a_reload_and_travels_with_its_link(new_page, a
     other_device.screenshot(path=screenshots / "workspace_other_device.png", full_page=True)
 
 
+def test_a_reload_during_the_first_training_keeps_its_finished_epochs(page, app_url):
+    """The workspace is in the address from the moment a training starts, so a reload mid-run finds its model."""
+    open_url(page, f"{app_url}/train?dataset=digits&epochs=40&images=1000")
+    page.get_by_role("button", name="Train", exact=True).click()
+    wait_mid_run(page, epochs=40, timeout_ms=SLOW_MS)
+    assert query(page.url)["ws"]  # written when the run started, not when it ends
+    page.reload()  # by accident, mid-run: the run stops and keeps its finished epochs in the workspace
+    wait_loaded(page)
+    kept = "digits-z2-mlp-1 (trained here)"
+    for _ in range(10):  # it is saved a moment after the reload: the next page visit lists it
+        if kept in model_options(page):
+            break
+        page.get_by_test_id("stSidebarNav").get_by_role("link", name="Home").click()
+        page.wait_for_timeout(1000)
+        wait_idle(page)
+    assert kept in model_options(page)
+    page.get_by_test_id("stSidebarNav").get_by_role("link", name="Train").click()
+    expect(page.get_by_role("heading", name="Runs in your workspace (1)")).to_be_visible()
+    assert_no_exception(page)
+
+
 def test_a_second_click_on_train_trains_one_model(page, app_url):
     open_url(page, f"{app_url}/train?dataset=digits&epochs=40&images=1000")
     train = page.get_by_role("button", name="Train", exact=True)
