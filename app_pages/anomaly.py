@@ -206,9 +206,19 @@ def your_digit() -> tuple[Probe | None, DeltaGenerator]:
 
 def show_class_fit(probe: Probe) -> None:
     """For a conditional model, its score under every class; for a 2-D latent, where the digit lands."""
-    # two charts share the page's width; one alone takes all of it
+    # two charts share the page's width; the bars alone take all of it, the map alone three fifths (a 2-D latent
+    # drawn to scale across the whole page would be a thin band with the dots in its middle fifth)
     has_bars, has_map = probe.class_scores is not None, cfg.latent_dim == 2
-    bars_col, map_col = st.columns(2) if has_bars and has_map else (st.container(), st.container())
+    if has_bars:
+        bars_col, map_col = st.columns(2) if has_map else (st.container(), None)
+    else:
+        map_col, note_col = st.columns([3, 2], vertical_alignment="center")
+        bars_col = None
+        note_col.caption(
+            "The star is your digit's code (the encoder's mean), the dots 3,000 test digits coloured by class. "
+            "The score above is not a distance on this map: a digit can land inside a cluster and still be rebuilt "
+            "badly, because two numbers cannot hold everything about a digit."
+        )
     if has_bars:
         guess = int(np.argmin(probe.class_scores))
         better = shipped_entry(BEST_CLASSIFIER) if BEST_CLASSIFIER in shipped_names() else None
