@@ -3,6 +3,7 @@
 import streamlit as st
 
 from ui import links
+from ui.models import page_shows_workspace_model
 from ui.tabular import (
     FORM_PARAMS,
     TABLE_PARAM,
@@ -36,6 +37,7 @@ if table is not None:
     if trained is not None or loaded is not None:
         keep_run(trained or loaded)
 run = run_for_table(table)
+page_shows_workspace_model(run.meta.get("name", "tabular") if run is not None and run.source != "shipped" else None)
 if run is None:
     st.info("No model for this table yet: choose the settings above and press **Train** (a few seconds).")
     st.stop()

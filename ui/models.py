@@ -19,6 +19,7 @@ CHECKPOINT_DIR = Path(__file__).resolve().parents[1] / "checkpoints"
 _SESSION_MODELS = "session_models"  # id -> ModelEntry: this session's trained and uploaded models
 _WORKSPACE = "workspace_id"  # where they are kept on the server (None until the first one)
 _WORKSPACE_NEWS = "workspace_news"  # messages about the workspace, shown once in the sidebar
+_PAGE_MODEL = "page_workspace_model"  # (page URL, name): a page's own model that lives in the workspace
 _PICKER = "model_id"  # the picker's widget key: the chosen model's id
 _SELECT_NEXT = "select_model_next"  # a model to select on the next run (widgets can't change mid-run)
 _UPLOAD_ERRORS = "upload_errors"  # sha -> message for refused uploads
@@ -312,11 +313,21 @@ def card_dialog(entry: ModelEntry) -> None:
         st.caption("This checkpoint carries no complete training record, so there is no model card to show.")
 
 
+def page_shows_workspace_model(name: str | None) -> None:
+    """Called by a page that shows a model of its own (not the sidebar's): the name of that model if it lives in
+    the workspace, else None. The share dialog then gives the link that carries the workspace."""
+    st.session_state[_PAGE_MODEL] = (st.context.url, name) if name else None
+
+
 @st.dialog("Share this view", width="large")
 def share_dialog(entry: ModelEntry) -> None:
     """The link that opens this page with this model and these settings, ready to copy."""
     link = links.current_link()
-    if entry.source == "shipped":
+    name, in_workspace = entry.name, entry.source != "shipped"
+    page_model = st.session_state.get(_PAGE_MODEL)
+    if page_model and page_model[0] == st.context.url:  # this page shows a model of its own, from the workspace
+        name, in_workspace = page_model[1], True
+    if not in_workspace:
         without_workspace = links.current_link(drop=("ws",))
         st.markdown("Anyone who opens this link sees this page, with this model and these settings:")
         st.code(without_workspace, language=None, wrap_lines=True)
@@ -330,6 +341,6 @@ def share_dialog(entry: ModelEntry) -> None:
         st.markdown("This link opens this page with your model and these settings:")
         st.code(link, language=None, wrap_lines=True)
         st.caption(
-            f"**{entry.name}** lives in your workspace, so the link carries it (`ws=`): whoever opens it can use "
+            f"**{name}** lives in your workspace, so the link carries it (`ws=`): whoever opens it can use "
             "your trained models and add their own. To share a view without them, choose a shipped model."
         )

@@ -65,6 +65,11 @@ def test_a_trained_model_survives_a_refresh_and_a_trip_to_another_table(page, ap
     page.get_by_text("Wine (178 rows)").click()
     expect(trained).to_be_visible()
     wait_idle(page)
+    page.get_by_role("button", name="Share this view").click()  # a teacher shares the model shown, not the sidebar's
+    dialog = page.get_by_role("dialog")
+    expect(dialog).to_contain_text("wine-variational-mlp lives in your workspace, so the link carries it")
+    shown = dialog.get_by_test_id("stCode").first.inner_text().strip()
+    assert re.search(r"[?&]ws=[\w-]{22}\b", shown) and re.search(r"[?&]table=wine\b", shown), shown
     assert_no_exception(page)
 
 
