@@ -441,11 +441,11 @@ def test_only_the_listed_checkpoints_are_shipped(tmp_path, monkeypatch):
 def test_when_every_training_slot_is_taken_the_server_says_it_is_busy(monkeypatch):
     import threading
 
-    import ui.training
+    import ui.limits
 
     taken = threading.BoundedSemaphore(1)
     taken.acquire()  # another visitor's training holds the server's only slot
-    monkeypatch.setattr(ui.training, "training_slots", lambda: taken)
+    monkeypatch.setattr(ui.limits, "training_slots", lambda: taken)
     at = start("app_pages/train.py")
     fill_train_form(at, dataset="digits", epochs=2)
     at.button(key="train_submit").click().run()

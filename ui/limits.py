@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import streamlit as st
@@ -47,3 +49,18 @@ class HostedLimits:
 def training_slots() -> threading.BoundedSemaphore:
     """Shared by all sessions: how many trainings may run on this server at once."""
     return threading.BoundedSemaphore(HostedLimits.from_env().max_concurrent_trainings)
+
+
+@contextmanager
+def training_slot() -> Iterator[bool]:
+    """One of the server's training slots for the `with` block: True, or False (and a warning shown) when
+    every slot is taken. The Train page and the Tabular lab both train inside one."""
+    slots = training_slots()
+    if not slots.acquire(blocking=False):
+        st.warning("The server is busy training other visitors' models. Please try again in a minute.")
+        yield False
+        return
+    try:
+        yield True
+    finally:
+        slots.release()

@@ -342,5 +342,5 @@ def share_dialog(entry: ModelEntry) -> None:
         st.code(link, language=None, wrap_lines=True)
         st.caption(
             f"**{name}** lives in your workspace, so the link carries it (`ws=`): whoever opens it can use "
-            "your trained models and add their own. To share a view without them, choose a shipped model."
+            "your trained models and add their own. To share a view without them, switch to a shipped model first."
         )

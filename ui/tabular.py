@@ -11,7 +11,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from ui import links
-from ui.limits import HostedLimits, training_slots
+from ui.limits import HostedLimits, training_slot
 from ui.models import ensure_workspace_in_url, workspace_id, workspace_store
 from vae.checkpoint import CheckpointError
 from vae.plots import (
@@ -251,14 +251,8 @@ def training_form(table: TableChoice) -> TabularRun | None:
             "this table."
         )
         return None
-    slots = training_slots()
-    if not slots.acquire(blocking=False):
-        st.warning("The server is busy training other visitors' models. Please try again in a minute.")
-        return None
-    try:
-        return _train(table, config, int(seed), test_fraction, (X_train, X_test, y_train, y_test))
-    finally:
-        slots.release()
+    with training_slot() as granted:
+        return _train(table, config, int(seed), test_fraction, (X_train, X_test, y_train, y_test)) if granted else None
 
 
 def _train(

@@ -22,7 +22,7 @@ import torch
 from ui.data import cached_dataset
 from ui.images import display_scale
 from ui.latent import show_replay
-from ui.limits import training_slots
+from ui.limits import training_slot
 from ui.models import (
     ModelEntry,
     add_session_model,
@@ -154,11 +154,9 @@ def prepare_data(request: TrainingRequest) -> tuple[torch.Tensor, ...]:
 
 def run_training(request: TrainingRequest) -> None:
     """Train while drawing progress; the result joins the session's models and is selected."""
-    slots = training_slots()
-    if not slots.acquire(blocking=False):
-        st.warning("The server is busy training other visitors' models. Please try again in a minute.")
-        return
-    try:
+    with training_slot() as granted:
+        if not granted:
+            return
         images, labels, test_images, test_labels = prepare_data(request)
         cfg = request.config
         calibration = None
@@ -177,8 +175,6 @@ def run_training(request: TrainingRequest) -> None:
         run.replay = ReplayRecorder(test_images, test_labels, request.settings.epochs)
         st.session_state[RUN_KEY] = run
         _live_view(run, model, images, labels, test_images, test_labels)
-    finally:
-        slots.release()
     register_outcome(run)
     st.rerun()  # redraw the sidebar with the new model selected
 
