@@ -138,6 +138,13 @@ method = st.radio(
         if "shifted_ink" in methods
         else ""
     )
+    + (
+        "Lowest −ELBO over the digit placed up to a pixel away: nine −ELBOs, and the one where the digit fits best "
+        "counts, so a conditional model's classes compete on shape, not on where the digit sits (its best score for "
+        'naming a digit: see "explains it best as" below). '
+        if "shifted_elbo" in methods
+        else ""
+    )
     + "The importance-sampled score (K=50) is the tightest likelihood and about 50× slower."
     + (
         " The classifier head's energy −log Σ exp(logit): low when the head is sure the image is one of the "
@@ -222,7 +229,7 @@ def show_class_fit(probe: Probe) -> None:
     if has_bars:
         guess = int(np.argmin(probe.class_scores))
         better = shipped_entry(BEST_CLASSIFIER) if BEST_CLASSIFIER in shipped_names() else None
-        bars_col.markdown(class_guess_text(names[guess], entry.meta, better and (better.name, better.meta)))
+        bars_col.markdown(class_guess_text(names[guess], entry.meta, method, better and (better.name, better.meta)))
         bars_col.plotly_chart(class_score_bars(probe.class_scores, names), key="probe_classes")
     if has_map:
         mu, _ = encoded_test_set(entry.id, entry)

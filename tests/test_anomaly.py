@@ -13,6 +13,7 @@ from vae.anomaly import (
     flagging_quantile,
     format_score,
     gaussian_blur,
+    generative_accuracy_key,
     ink_relative_error,
     methods_for,
     noise_images,
@@ -22,10 +23,12 @@ from vae.anomaly import (
     relative_to_best_other,
     score_protocol,
     shift,
+    shifted_elbo,
     shifted_ink_error,
     split_protocol,
 )
 from vae.data import load_dataset, to_float
+from vae.losses import elbo_terms
 from vae.models import VAE, VAEConfig
 from vae.training import TrainSettings, train
 
@@ -118,6 +121,25 @@ def test_shifted_ink_averages_the_blurred_ink_over_the_digit_as_it_is_and_moved_
     assert format_score(0.1234, "shifted_ink") == "0.123"
     # offered on MNIST's 28 × 28, not on 8 × 8 digits, which a pixel moves by an eighth
     assert "shifted_ink" in methods_for(model) and "shifted_ink" not in methods_for(VAEConfig(image_shape=(1, 8, 8)))
+
+
+def test_shifted_elbo_is_the_lowest_elbo_over_the_digit_placed_up_to_a_pixel_away(monkeypatch):
+    monkeypatch.setattr(VAE, "reparameterize", staticmethod(lambda mu, logvar, generator=None: mu))  # z = μ
+    model = VAE(VAEConfig(hidden=(16,), num_classes=10), seed=0).eval()
+    x = torch.zeros(3, 1, 28, 28)
+    x[..., 4:24, 5:23] = torch.rand(3, 1, 20, 18)  # blank borders: a roll is a move
+    y = torch.tensor([1, 4, 7])
+    placements = [x.roll((dy, dx), (-2, -1)) for dy in (-1, 0, 1) for dx in (-1, 0, 1)]
+    expected = torch.stack([elbo_terms(model, m, y).total for m in placements]).min(0).values
+    with torch.no_grad():
+        assert torch.allclose(shifted_elbo(model, x, y), expected)
+        assert torch.allclose(anomaly_scores(model, x, y, method="shifted_elbo"), expected)
+        assert (expected <= elbo_terms(model, x, y).total + 1e-4).all()  # as it is is one of the nine
+    assert format_score(123.44, "shifted_elbo") == "123.4 nats"
+    assert "shifted_elbo" in methods_for(model) and "shifted_elbo" not in methods_for(VAEConfig(image_shape=(1, 8, 8)))
+    # a card keeps the −ELBO's accuracy under its old name, the others under their own
+    assert generative_accuracy_key("elbo") == "test_generative_accuracy"
+    assert generative_accuracy_key("shifted_elbo") == "test_generative_accuracy_shifted_elbo"
 
 
 def test_conditional_scores_need_the_tested_class():

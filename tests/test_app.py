@@ -11,7 +11,7 @@ from PIL import Image, ImageDraw
 from streamlit.testing.v1 import AppTest
 
 from tests.conftest import REPO, CreatesAFile, needs_mnist
-from ui.anomaly import Q_RANGE, conformal_text, standing_text
+from ui.anomaly import Q_RANGE, class_guess_text, conformal_text, standing_text
 from ui.models import shipped_names
 from vae.checkpoint import NOT_A_CHECKPOINT, checkpoint_bytes, load_checkpoint
 from vae.data import load_dataset
@@ -377,6 +377,20 @@ def test_the_conditional_model_names_the_class_that_fits_best():
     cvae, z8 = (load_checkpoint(REPO / "checkpoints" / f"{n}.pt")[1] for n in ("mnist_cvae", "mnist_cvae_z8"))
     mine, best = cvae["metrics"]["test_generative_accuracy"], z8["metrics"]["test_generative_accuracy"]
     assert f"names {mine:.1%} of its test set right; **mnist_cvae_z8** names {best:.1%}" in guess
+
+
+def test_a_class_guess_quotes_the_accuracy_of_its_own_score_else_says_it_is_the_elbos():
+    meta = {
+        "dataset": "mnist",
+        "metrics": {"test_generative_accuracy": 0.9826, "test_generative_accuracy_shifted_elbo": 0.991},
+    }
+    better = ("best", {"dataset": "mnist", "metrics": {"test_generative_accuracy": 0.99}})
+    assert "(this way it names 99.1% of its test set right):" in class_guess_text("7", meta, "shifted_elbo", better)
+    assert "(this way it names 98.3% of its test set right; **best** names 99.0%):" in class_guess_text(
+        "7", meta, "elbo", better
+    )
+    assert "(by its −ELBO it names 98.3% of its test set right" in class_guess_text("7", meta, "ink")
+    assert class_guess_text("7", {"metrics": {}}, "ink").endswith("as a **7**:")
 
 
 @needs_mnist

@@ -1,3 +1,4 @@
+import contextlib
 import os
 import signal
 import subprocess
@@ -347,6 +348,31 @@ def test_a_conditional_model_reports_its_accuracy_as_a_generative_classifier(tmp
     assert 0.5 < accuracy <= 1  # far above chance (0.1) on the 8×8 digits
     assert f"test accuracy {accuracy:.2%}" in printed
     assert f"right on **{accuracy:.2%}** of the" in out.with_suffix(".md").read_text()
+
+
+def test_discriminative_epochs_are_recorded_and_refused_where_they_cannot_work(tmp_path, capsys):
+    from vae.card import model_card
+
+    out = tmp_path / "hybrid.pt"
+    flags = ["--discriminative-weight", "10", "--discriminative-epochs", "2"]
+    assert vae_cli.main([*TRAIN_DIGITS, "--model", "cvae", *flags, "--epochs", "3", "--out", str(out), "--quiet"]) == 0
+    model, meta = load_checkpoint(out)
+    assert meta["settings"]["discriminative_weight"] == 10.0 and meta["settings"]["discriminative_epochs"] == 2
+    assert "--discriminative-weight 10" in meta["command"]
+    assert "The last 2 epochs added 10 × the cross-entropy" in out.with_suffix(".md").read_text()
+    # 8 × 8 digits are not offered the shifted score; a 28 × 28 model's card gives both figures
+    assert "test_generative_accuracy_shifted_elbo" not in meta["metrics"]
+    meta["metrics"]["test_generative_accuracy_shifted_elbo"] = 0.991
+    assert "test images; by the lowest −ELBO of the digit placed up to a pixel away" in model_card(model.config, meta)
+    for args, message in [
+        ([*TRAIN_DIGITS, *flags], "needs --model cvae"),
+        ([*TRAIN_DIGITS, "--model", "cvae", *flags, "--epochs", "1"], "more than the run's 1 epochs"),
+        ([*TRAIN_DIGITS, "--model", "cvae", "--discriminative-weight", "-1"], "zero or a positive number"),
+    ]:
+        with pytest.raises(SystemExit) if "-1" in args else contextlib.nullcontext():
+            assert vae_cli.main([*args, "--out", str(tmp_path / "x.pt")]) == 2
+        assert message in capsys.readouterr().err
+    assert not (tmp_path / "x.pt").exists()
 
 
 @pytest.mark.parametrize("kind", ["clusters", "classifier"])

@@ -5,8 +5,9 @@ import pytest
 import torch
 
 from vae.data import load_dataset
+from vae.losses import elbo_terms
 from vae.models import VAE, VAEConfig
-from vae.training import TrainingDiverged, TrainSettings, evaluate, pick_device, train
+from vae.training import TrainingDiverged, TrainSettings, discriminative_objective, evaluate, pick_device, train
 
 
 @pytest.fixture(scope="module")
@@ -193,3 +194,41 @@ def test_a_device_this_machine_lacks_is_refused_in_words(monkeypatch):
     with pytest.raises(ValueError, match="unknown device 'tpu'; choose one of auto, cpu, cuda, mps"):
         pick_device("tpu")
     assert pick_device("cpu") == torch.device("cpu")
+
+
+def test_the_discriminative_objective_is_the_true_class_elbo_plus_the_cross_entropy_of_every_class_elbo(monkeypatch):
+    monkeypatch.setattr(VAE, "reparameterize", staticmethod(lambda mu, logvar, generator=None: mu))  # z = μ
+    model = small_vae(num_classes=10)
+    x, labels = torch.rand(5, 1, 8, 8), torch.tensor([3, 0, 9, 3, 7])
+    loss, true = discriminative_objective(model, x, labels, kl_weight=0.5, weight=2.0, generator=None)
+    # each class's terms on its own, then the label's row
+    per_class = [elbo_terms(model, x, torch.full((5,), c)) for c in range(10)]
+    recon = torch.stack([t.recon for t in per_class], 1)
+    kl = torch.stack([t.kl for t in per_class], 1)
+    rows = torch.arange(5)
+    assert torch.allclose(true.recon, recon[rows, labels]) and torch.allclose(true.kl, kl[rows, labels])
+    expected = (recon[rows, labels] + 0.5 * kl[rows, labels]).mean()
+    expected = expected + 2.0 * torch.nn.functional.cross_entropy(-(recon + kl), labels)
+    assert torch.allclose(loss, expected)
+
+
+def test_discriminative_epochs_make_the_true_class_explain_its_images_best(digits):
+    from vae.anomaly import generative_accuracy
+
+    (_, _), (xt, yt) = digits
+    plain, hybrid = small_vae(num_classes=10), small_vae(num_classes=10)
+    run(plain, digits, epochs=12, batch_size=64, lr=3e-3)
+    run(hybrid, digits, epochs=12, batch_size=64, lr=3e-3, discriminative_weight=10.0, discriminative_epochs=4)
+    assert generative_accuracy(hybrid, xt, yt) > generative_accuracy(plain, xt, yt) + 0.02
+
+
+def test_discriminative_settings_are_checked(digits):
+    settings = TrainSettings(epochs=10, discriminative_weight=1.0, discriminative_epochs=3)
+    assert [e for e in range(1, 11) if settings.discriminative(e)] == [8, 9, 10]
+    assert not TrainSettings(epochs=10, discriminative_epochs=3).discriminative(10)  # no weight, no such epoch
+    with pytest.raises(ValueError, match="discriminative_weight"):
+        TrainSettings(discriminative_weight=-1.0)
+    with pytest.raises(ValueError, match="from 0 to the run's 10 epochs"):
+        TrainSettings(epochs=10, discriminative_epochs=11)
+    with pytest.raises(ValueError, match="need a conditional VAE"):
+        run(small_vae(), digits, epochs=2, discriminative_weight=1.0, discriminative_epochs=1)

@@ -19,6 +19,7 @@ from vae.anomaly import (
     conformal_p_value,
     flagging_quantile,
     format_score,
+    generative_accuracy_key,
     noise_images,
     raw_scores,
     scores_for_class,
@@ -170,18 +171,24 @@ def head_scores_text(meta: dict) -> str:
     return text
 
 
-def class_guess_text(guess: str, meta: dict, better: tuple[str, dict] | None = None) -> str:
-    """A conditional model's guess for a digit, with how often such guesses are right (its model card's figure).
+def class_guess_text(guess: str, meta: dict, method: str, better: tuple[str, dict] | None = None) -> str:
+    """A conditional model's guess for a digit by `method`, with how often such guesses are right (its model card's
+    figure for that score, else its −ELBO's, said so).
 
     `better`: (name, meta) of a shipped model to point to if it names more of the same test set right.
     """
     text = f"Scored under every class, the model explains it best as a **{guess}**"
-    accuracy = meta.get("metrics", {}).get("test_generative_accuracy")
+    metrics = meta.get("metrics", {})
+    key = generative_accuracy_key(method)
+    way = "this way"
+    if not isinstance(metrics.get(key), float):
+        key, way = generative_accuracy_key("elbo"), "by its −ELBO"
+    accuracy = metrics.get(key)
     if not isinstance(accuracy, float):
         return text + ":"
-    text += f" (this way it names {accuracy:.1%} of its test set right"
+    text += f" ({way} it names {accuracy:.1%} of its test set right"
     same_data = better is not None and better[1].get("dataset") == meta.get("dataset")
-    other = better[1].get("metrics", {}).get("test_generative_accuracy") if same_data else None
+    other = better[1].get("metrics", {}).get(key) if same_data else None
     if isinstance(other, float) and other > accuracy:
         text += f"; **{better[0]}** names {other:.1%}"
     return text + "):"

@@ -62,6 +62,11 @@ class TrainSettings:
     # Bernoulli likelihood's expected loss on a pixel is its loss on the grey value, so the objective keeps its
     # meaning; the fresh noise each epoch keeps the network from memorising the training images (less overfitting).
     binarize: bool = False
+    # A conditional VAE's last `discriminative_epochs` epochs add `discriminative_weight` × the cross-entropy of
+    # each image's label when the ten classes' −ELBOs are read as logits (`discriminative_objective`): the true
+    # class must explain the image better than every other, which the ELBO alone never asks. Ten passes a batch.
+    discriminative_weight: float = 0.0
+    discriminative_epochs: int = 0
 
     def __post_init__(self) -> None:
         if self.epochs < 1:
@@ -72,6 +77,17 @@ class TrainSettings:
             raise ValueError(f"learning rate must be positive, got {self.lr}")
         if self.kl_warmup_epochs < 0:
             raise ValueError(f"kl_warmup_epochs must be non-negative, got {self.kl_warmup_epochs}")
+        if not self.discriminative_weight >= 0:
+            raise ValueError(f"discriminative_weight must be non-negative, got {self.discriminative_weight}")
+        if not 0 <= self.discriminative_epochs <= self.epochs:
+            raise ValueError(
+                f"discriminative_epochs must be from 0 to the run's {self.epochs} epochs, "
+                f"got {self.discriminative_epochs}"
+            )
+
+    def discriminative(self, epoch: int) -> bool:
+        """Whether 1-based `epoch` is one of the last `discriminative_epochs` with a non-zero weight."""
+        return self.discriminative_weight > 0 and epoch > self.epochs - self.discriminative_epochs
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -197,6 +213,22 @@ def head_objective(
     return loss + model.config.head_weight * F.cross_entropy(out.class_logits, labels), terms
 
 
+def discriminative_objective(
+    model: VAE, x: torch.Tensor, labels: torch.Tensor, kl_weight: float, weight: float, generator: torch.Generator
+) -> tuple[torch.Tensor, ElboTerms]:
+    """A CVAE's β-weighted negative ELBO under the true labels + `weight` × the cross-entropy of the labels
+    with the ten classes' −ELBOs as logits (a hybrid generative–discriminative objective: the generative
+    classifier's own decision, trained). Returns the loss and the true class's terms."""
+    n, classes = len(x), model.config.num_classes
+    every_class = torch.arange(classes, device=x.device).repeat_interleave(n)  # class-major: [c0 × n, c1 × n, …]
+    terms = elbo_terms(model, x.repeat(classes, 1, 1, 1), every_class, generator)
+    recon, kl = terms.recon.view(classes, n).T, terms.kl.view(classes, n).T  # [n, classes]
+    rows = torch.arange(n, device=x.device)
+    true = ElboTerms(recon[rows, labels], kl[rows, labels])
+    loss = (true.recon + kl_weight * true.kl).mean() + weight * F.cross_entropy(-(recon + kl), labels)
+    return loss, true
+
+
 def train(
     model: VAE,
     images: torch.Tensor,
@@ -225,6 +257,8 @@ def train(
     _labels_for(model, labels, slice(0, 0))  # fail early if a CVAE has no labels
     if model.config.head_classes and labels is None:
         raise ValueError("a VAE with a classifier head needs labels to train")
+    if settings.discriminative_weight and settings.discriminative_epochs and not model.config.conditional:
+        raise ValueError("the discriminative epochs need a conditional VAE: they compare its classes' −ELBOs")
     if settings.binarize and model.config.likelihood != "bernoulli":
         raise ValueError("binarize needs the bernoulli likelihood (its loss on a 0/1 draw averages to that on grey)")
 
@@ -259,6 +293,10 @@ def train(
                     loss, terms = clustering_objective(model, x, kl_weight, noise_rng)
                 elif model.config.head_classes:
                     loss, terms = head_objective(model, x, labels[idx].to(model.device), kl_weight, noise_rng)
+                elif settings.discriminative(epoch):
+                    loss, terms = discriminative_objective(
+                        model, x, labels[idx].to(model.device), kl_weight, settings.discriminative_weight, noise_rng
+                    )
                 else:
                     terms = elbo_terms(model, x, _labels_for(model, labels, idx), noise_rng)
                     loss = (terms.recon + kl_weight * terms.kl).mean()
