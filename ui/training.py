@@ -32,7 +32,7 @@ from ui.models import (
     workspace_id,
     workspace_store,
 )
-from vae.anomaly import calibrate_combined, default_calibration_images, generative_accuracy
+from vae.anomaly import calibrate_combined, default_calibration_images, generative_accuracy, generative_accuracy_key
 from vae.checkpoint import training_meta
 from vae.clusters import cluster_report
 from vae.data import CLASS_NAMES, filter_classes, hold_out, to_float
@@ -108,7 +108,7 @@ class TrainingRun:
             self.replay.record(model, len(self.history), always=True)  # a stopped run's last epoch too
         metrics = epoch_metrics(last, len(self.held_out[0]))
         if cfg.conditional:  # as the CLI: the model as a classifier, on its card
-            metrics["test_generative_accuracy"] = generative_accuracy(model, *self.held_out)
+            metrics[generative_accuracy_key("elbo")] = generative_accuracy(model, *self.held_out)
         meta = training_meta(
             name=self.name,
             dataset=request.dataset,
