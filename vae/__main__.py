@@ -376,7 +376,7 @@ def command_train(args: argparse.Namespace) -> int:
         metrics.update(cluster_metrics)
         describe = partial(describe, clusters=cluster_meta)
     if config.conditional:
-        for method in CLASSIFIER_METHODS if "shifted_elbo" in methods_for(config) else CLASSIFIER_METHODS[:1]:
+        for method in [m for m in CLASSIFIER_METHODS if m in methods_for(config)]:
             metrics[generative_accuracy_key(method)] = generative_accuracy(model, test_images, test_labels, method)
     if config.head_classes:
         calibrate_combined(model, to_float(held_out))
