@@ -8,7 +8,7 @@ from ui.data import class_names_of, test_set
 from ui.images import png_bytes, show_grid
 from ui.models import current_model
 from vae.data import DatasetNotFoundError, to_float
-from vae.generation import class_table, sample_grid, samples_like
+from vae.generation import class_table, has_class_codes, sample_grid, samples_like
 
 st.title("Generate")
 entry = current_model()
@@ -18,9 +18,12 @@ by_label = cfg.decoder_labels > 0  # a CVAE's classes or a clustering VAE's clus
 what, whats = ("cluster", "clusters") if cfg.clusters else ("class", "classes")
 label_names = cluster_names(entry, class_names) if cfg.clusters else class_names
 
+fitted = has_class_codes(model)  # a CVAE that knows where each class's training codes lie
+CODE_CHOICES = {"class": "Where its training digits lie", "prior": "The prior N(0, I)"}
 st.caption(
-    "Each image is the decoder's output for a random code drawn from the prior N(0, I). "
-    "**Temperature** scales that draw: below 1 gives safer, more typical digits, above 1 wilder ones."
+    "Each image is the decoder's output for a random code drawn from the prior N(0, I)"
+    + (", or from where the chosen class's training digits lie" if fitted else "")
+    + ". **Temperature** scales that draw: below 1 gives safer, more typical digits, above 1 wilder ones."
 )
 view = [
     links.FloatParam(name="t", key="generate_t", default=1.0, low=0.0, high=2.0, decimals=1),
@@ -31,6 +34,8 @@ view = [
 ]
 if by_label:
     view.append(links.IntParam(name="table_cols", key="generate_table_cols", default=8, low=2, high=12))
+    if fitted:
+        view.append(links.ChoiceParam(name="codes", key="generate_codes", default="class", choices=tuple(CODE_CHOICES)))
 else:  # "like this digit": which test digit of the class (capped by the class's count below), how far around it
     view += [
         links.IntParam(name="pick", key="generate_pick", default=0, low=0, high=9_999),
@@ -64,6 +69,18 @@ if by_label:
             icon=":material/hub:",
         )
     st.session_state.generate_class = min(st.session_state.generate_class, cfg.decoder_labels - 1)
+    codes = "prior"
+    if fitted:
+        codes = st.radio(
+            "Codes from",
+            list(CODE_CHOICES),
+            format_func=CODE_CHOICES.get,
+            key="generate_codes",
+            horizontal=True,
+            help="The KL term pulls each class's codes towards N(0, I) but never all the way: the prior also draws "
+            "codes where no training digit of the class lies, and those images are often unclear. The other choice "
+            "draws from a Gaussian fitted to the codes of the class's training digits (their mean and spread).",
+        )
     tab_class, tab_table = st.tabs([f"One {what}", f"All {whats}"])
     with tab_class:
         controls = st.columns(3)
@@ -72,7 +89,7 @@ if by_label:
         )
         rows = controls[1].slider("Rows (h)", 1, 12, key="generate_rows")
         cols = controls[2].slider("Columns (w)", 1, 12, key="generate_cols")
-        images = sample_grid(model, rows, cols, y=digit, temperature=temperature, seed=seed)
+        images = sample_grid(model, rows, cols, y=digit, temperature=temperature, seed=seed, codes=codes)
         shown = f"digits of cluster {label_names[digit]}" if cfg.clusters else f"generated {class_names[digit]}s"
         show_grid(images, nrow=cols, caption=f"{rows * cols} {shown} (temperature {temperature:g})")
         offer_download(images, cols, f"{what}{digit}")
@@ -80,7 +97,7 @@ if by_label:
         n_cols = st.slider(
             "Columns", 2, 12, key="generate_table_cols", help=f"Each column is one random code, decoded as every {what}"
         )
-        images = class_table(model, n_cols, temperature=temperature, seed=seed)
+        images = class_table(model, n_cols, temperature=temperature, seed=seed, codes=codes)
         show_grid(
             images,
             nrow=n_cols,

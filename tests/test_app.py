@@ -186,6 +186,7 @@ def test_a_conditional_model_trained_here_is_measured_as_a_classifier():
     from ui.training import RUN_KEY, prepare_data
     from vae.anomaly import generative_accuracy
     from vae.card import model_card
+    from vae.generation import has_class_codes
 
     at = start("app_pages/train.py")
     at.radio(key="train_kind").set_value("cvae").run()
@@ -197,6 +198,12 @@ def test_a_conditional_model_trained_here_is_measured_as_a_classifier():
     _, _, test_images, test_labels = prepare_data(at.session_state[RUN_KEY].request)  # the run's held-out images
     assert accuracy == generative_accuracy(entry.model, test_images, test_labels) and accuracy > 0.5
     assert f"right on **{accuracy:.2%}**" in model_card(entry.model.config, entry.meta)
+    # it knows where each class's training digits lie, and the run lets go of the training set once it ends
+    images, _, _, _ = prepare_data(at.session_state[RUN_KEY].request)
+    assert has_class_codes(entry.model) and entry.meta["class_codes_images"] == len(images)
+    assert at.session_state[RUN_KEY].class_code_data is None
+    at.switch_page("app_pages/generate.py").run()
+    assert not at.exception and at.radio(key="generate_codes").value == "class"
 
 
 def captions(at: AppTest) -> list[str]:
@@ -260,6 +267,18 @@ def test_generate_a_class_grid_with_the_conditional_model():
     assert any(c.startswith("16 generated 7s") for c in captions(at))
     assert any(c.startswith("Rows: classes 0 to 9") for c in captions(at))
     assert not at.exception
+
+
+def test_a_cvae_draws_each_class_where_its_training_digits_lie_unless_asked_for_the_prior():
+    at = start()
+    picker(at).set_value("mnist_cvae_z8").run()
+    at.switch_page("app_pages/generate.py").run()
+    assert at.radio(key="generate_codes").value == "class"  # the checkpoint has its class codes fitted
+    fitted = pictures(at)
+    at.radio(key="generate_codes").set_value("prior").run()
+    assert not at.exception and pictures(at)[0] != fitted[0]
+    picker(at).set_value("mnist_clusters").run()  # clusters found without labels: drawn from the prior only
+    assert not at.exception and not [r for r in at.radio if r.key == "generate_codes"]
 
 
 def pictures(at: AppTest) -> list[str]:

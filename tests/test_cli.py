@@ -15,6 +15,7 @@ from vae import __version__
 from vae.anomaly import generative_accuracy, methods_for
 from vae.checkpoint import load_checkpoint, save_checkpoint
 from vae.data import load_dataset
+from vae.generation import fit_class_codes, has_class_codes
 from vae.models import VAE, VAEConfig
 from vae.replay import LatentReplay
 from vae.training import TrainSettings, train
@@ -348,6 +349,16 @@ def test_a_conditional_model_reports_its_accuracy_as_a_generative_classifier(tmp
     assert 0.5 < accuracy <= 1  # far above chance (0.1) on the 8×8 digits
     assert f"test accuracy {accuracy:.2%}" in printed
     assert f"right on **{accuracy:.2%}** of the" in out.with_suffix(".md").read_text()
+    # and it knows where each class's training digits lie: what the Generate page draws from
+    (train_images, train_labels), _ = digits
+    assert has_class_codes(model) and meta["class_codes_images"] == len(train_images)
+    fitted = model.class_code_covariances.clone()
+    fit_class_codes(model, train_images, train_labels)
+    torch.testing.assert_close(model.class_code_covariances, fitted)
+    assert (
+        f"Each class's codes were fitted on the {len(train_images)} training images"
+        in out.with_suffix(".md").read_text()
+    )
 
 
 def test_discriminative_epochs_are_recorded_and_refused_where_they_cannot_work(tmp_path, capsys):

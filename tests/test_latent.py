@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from vae.generation import class_table, sample_grid, samples_like
+from vae.generation import class_table, fit_class_codes, has_class_codes, sample_grid, samples_like
 from vae.latent import clustering_nmi, encode_dataset, interpolate, manifold, pca_2d, prior_grid, traversal
 from vae.models import VAE, VAEConfig
 
@@ -119,3 +119,65 @@ def test_samples_like_stay_near_the_original_code():
     cold = samples_like(model, x, n=8, spread=1.0, temperature=0.0)
     torch.testing.assert_close(cold, near[:1].expand(8, -1, -1, -1))  # temperature 0: no draw at all
     assert (hot - near[:1]).abs().mean() > (wide - near[:1]).abs().mean()  # hotter wanders further
+
+
+def test_class_codes_are_the_mean_and_covariance_of_each_class_posterior():
+    model = vae(latent_dim=3, num_classes=10)
+    generator = torch.Generator().manual_seed(0)
+    images = torch.randint(0, 256, (60, 1, 8, 8), dtype=torch.uint8, generator=generator)
+    labels = torch.arange(60) % 5  # classes 5-9 have no images
+    assert not has_class_codes(model)
+    fit_class_codes(model, images, labels, batch_size=7)
+    mu, logvar = model.encode(images.float() / 255, labels)
+    for c in range(5):
+        of_c = labels == c
+        expected = torch.cov(mu[of_c].T, correction=0) + torch.diag(logvar[of_c].exp().mean(0))
+        torch.testing.assert_close(model.class_code_means[c], mu[of_c].mean(0), atol=1e-5, rtol=1e-4)
+        torch.testing.assert_close(model.class_code_covariances[c], expected, atol=1e-5, rtol=1e-4)
+    assert not model.class_code_covariances[5:].any() and not has_class_codes(model)  # not every class: prior only
+    with pytest.raises(ValueError, match="fitted"):
+        sample_grid(model, 1, 2, y=1, codes="class")
+    fit_class_codes(model, images, torch.arange(60) % 10)
+    assert has_class_codes(model)
+    with pytest.raises(ValueError, match="conditional"):
+        fit_class_codes(vae(), images, labels)
+
+
+def test_codes_from_a_class_are_drawn_around_where_its_digits_lie():
+    model = vae(latent_dim=3, num_classes=10)
+    fit_class_codes(model, torch.randint(0, 256, (40, 1, 8, 8), dtype=torch.uint8), torch.arange(40) % 10)
+    cold = sample_grid(model, 1, 4, y=6, temperature=0.0, codes="class")
+    torch.testing.assert_close(cold, model.decode(model.class_code_means[[6] * 4], torch.full((4,), 6)))
+    model.class_code_means[6] = 0.0
+    scale = torch.tensor([[2.0, 0.0, 0.0], [1.0, 1.0, 0.0], [0.0, -0.5, 0.5]])  # lower triangular
+    model.class_code_covariances[6] = scale @ scale.T
+    noise = torch.randn(5, 3, generator=torch.Generator().manual_seed(2))
+    expected = model.decode(noise @ scale.T, torch.full((5,), 6))
+    torch.testing.assert_close(sample_grid(model, 1, 5, y=6, seed=2, codes="class"), expected)
+    table = class_table(model, cols=5, seed=2, codes="class").reshape(10, 5, 1, 8, 8)
+    torch.testing.assert_close(table[6], expected)  # each row's draws placed where its class lies
+    assert not torch.allclose(table[6], class_table(model, cols=5, seed=2).reshape(10, 5, 1, 8, 8)[6])
+    with pytest.raises(ValueError, match="prior, class"):
+        sample_grid(model, 1, 1, y=0, codes="posterior")
+    model.class_code_covariances[3] = -torch.eye(3)  # not a covariance (a hostile checkpoint): prior only
+    assert not has_class_codes(model)
+
+
+def test_class_codes_travel_in_the_checkpoint_and_older_checkpoints_load_without_them():
+    import io
+
+    from vae.checkpoint import load_checkpoint, save_checkpoint
+
+    model = vae(latent_dim=3, num_classes=10)
+    fit_class_codes(model, torch.randint(0, 256, (30, 1, 8, 8), dtype=torch.uint8), torch.arange(30) % 10)
+    buffer = io.BytesIO()
+    save_checkpoint(buffer, model)
+    loaded, _ = load_checkpoint(buffer.getvalue())
+    assert has_class_codes(loaded)
+    torch.testing.assert_close(loaded.class_code_covariances, model.class_code_covariances)
+    payload = torch.load(io.BytesIO(buffer.getvalue()), weights_only=True)
+    del payload["state_dict"]["class_code_means"], payload["state_dict"]["class_code_covariances"]  # as before 0.x
+    old = io.BytesIO()
+    torch.save(payload, old)
+    loaded, _ = load_checkpoint(old.getvalue())
+    assert not has_class_codes(loaded) and sample_grid(loaded, 1, 2, y=3).shape == (2, 1, 8, 8)

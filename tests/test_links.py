@@ -19,7 +19,7 @@ PAGE_PARAMS = {  # every page's documented parameters (README, "Links")
     "train": ["dataset", "leave_out", "images", "arch", "latent", "hidden", "kind", "clusters", "cvae", "beta",
               "likelihood", "warmup", "epochs", "batch", "lr", "seed"],
     "explore": ["digit", "z1", "z2", "n", "c", "colour", "from", "to", "frames"],
-    "generate": ["c", "seed", "t", "rows", "cols", "table_cols", "pick", "spread"],
+    "generate": ["c", "seed", "t", "rows", "cols", "table_cols", "codes", "pick", "spread"],
     "anomaly": ["c", "q", "method", "normal", "noise", "relative", "protocol"],
     "lessons": ["lesson", "step", "teacher"],
     "compare": ["models", "digit"],

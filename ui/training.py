@@ -36,6 +36,7 @@ from vae.anomaly import calibrate_combined, default_calibration_images, generati
 from vae.checkpoint import training_meta
 from vae.clusters import cluster_report
 from vae.data import CLASS_NAMES, filter_classes, hold_out, to_float
+from vae.generation import fit_class_codes
 from vae.latent import encode_dataset
 from vae.models import VAE, VAEConfig
 from vae.plots import image_grid, latent_scatter, loss_curves, runs_curves
@@ -79,6 +80,8 @@ class TrainingRun:
     replay: ReplayRecorder | None = None  # snapshots of the latent space as it forms
     clusters: dict | None = None  # a clustering VAE's clusters against the held-out labels (`cluster_report`)
     calibration: torch.Tensor | None = None  # a classifier-head model's set-aside training images (never trained on)
+    # a CVAE's training images and labels, to fit where each class's codes lie once it ends (then let go)
+    class_code_data: tuple[torch.Tensor, torch.Tensor] | None = None
 
     def keep(self, last_good_state: dict | None) -> None:
         """Plain Python, for the run's `finally`: the kept model and this run's record go to the workspace."""
@@ -87,6 +90,7 @@ class TrainingRun:
         else:
             self.kept = self._entry(last_good_state)
             keep_in_workspace(self.kept, self.workspace)
+        self.class_code_data = None  # the session keeps the run: not a copy of the training set with it
         with contextlib.suppress(OSError, ValueError):  # a full disk, a non-finite number: the model is still kept
             workspace_store().add_run(self.workspace, self.run_id, self.record())
 
@@ -107,8 +111,10 @@ class TrainingRun:
         if self.replay is not None:
             self.replay.record(model, len(self.history), always=True)  # a stopped run's last epoch too
         metrics = epoch_metrics(last, len(self.held_out[0]))
-        if cfg.conditional:  # as the CLI: the model as a classifier, on its card
+        if cfg.conditional:  # as the CLI: the model as a classifier, on its card, and its class codes fitted
             metrics[generative_accuracy_key("elbo")] = generative_accuracy(model, *self.held_out)
+            if self.class_code_data is not None:
+                fit_class_codes(model, *self.class_code_data)
         meta = training_meta(
             name=self.name,
             dataset=request.dataset,
@@ -122,6 +128,7 @@ class TrainingRun:
             **(self.replay.meta() if self.replay else {}),
             **({"clusters": self.clusters} if self.clusters else {}),
             **({"calibration_images": len(self.calibration)} if self.calibration is not None else {}),
+            **({"class_codes_images": len(self.class_code_data[0])} if self.class_code_data is not None else {}),
         )
         # ids key caches shared by all sessions, so they must be unique across sessions, not just here
         return ModelEntry(f"trained-{self.run_id}", self.name, "trained", model, meta)
@@ -170,7 +177,13 @@ def run_training(request: TrainingRequest) -> None:
         )
         name = f"{request.dataset}-z{cfg.latent_dim}-{cfg.arch}{kind}-{number}"
         run = TrainingRun(
-            request, name, ensure_workspace_in_url(), len(images), (test_images, test_labels), calibration=calibration
+            request,
+            name,
+            ensure_workspace_in_url(),
+            len(images),
+            (test_images, test_labels),
+            calibration=calibration,
+            class_code_data=(images, labels) if cfg.conditional else None,
         )
         run.replay = ReplayRecorder(test_images, test_labels, request.settings.epochs)
         st.session_state[RUN_KEY] = run

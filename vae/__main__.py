@@ -34,6 +34,7 @@ from vae.card import model_card, tabular_card
 from vae.checkpoint import CheckpointError, load_checkpoint, save_checkpoint, training_meta, write_atomically
 from vae.clusters import cluster_report, pick_seed
 from vae.data import DATA_DIR_ENV, DATASETS, DatasetNotFoundError, filter_classes, hold_out, load_dataset, to_float
+from vae.generation import fit_class_codes
 from vae.models import MODEL_KINDS, VAE, VAEConfig, kind_fields
 from vae.replay import ReplayRecorder
 from vae.tables import TableError, read_csv_table
@@ -336,6 +337,7 @@ def command_train(args: argparse.Namespace) -> int:
         device=args.device.type,
         **restarts,
         **({"calibration_images": len(held_out)} if held_out is not None else {}),
+        **({"class_codes_images": len(images)} if config.conditional else {}),  # `fit_class_codes` before each save
     )
     args.out.parent.mkdir(parents=True, exist_ok=True)  # fail before training, not after
     weights, history = None, []  # the weights after the last completed epoch, and the history up to it
@@ -354,6 +356,8 @@ def command_train(args: argparse.Namespace) -> int:
                     so_far = epoch_metrics(history[-1], len(test_images))
                     if config.head_classes:  # a checkpoint saved mid-run offers the combined score too
                         calibrate_combined(model, to_float(held_out))
+                    if config.conditional:  # and draws each class where its training digits lie
+                        fit_class_codes(model, images, labels)
                     saved = describe(history=history, metrics=so_far, status="running", **recorder.meta())
                     save_with_card(args.out, model, saved)
         status, exit_code = "finished", 0
@@ -376,6 +380,7 @@ def command_train(args: argparse.Namespace) -> int:
         metrics.update(cluster_metrics)
         describe = partial(describe, clusters=cluster_meta)
     if config.conditional:
+        fit_class_codes(model, images, labels)  # where each class's training digits lie, for the Generate page
         for method in [m for m in CLASSIFIER_METHODS if m in methods_for(config)]:
             metrics[generative_accuracy_key(method)] = generative_accuracy(model, test_images, test_labels, method)
     if config.head_classes:

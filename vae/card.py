@@ -59,6 +59,12 @@ def model_card(config: VAEConfig, meta: dict) -> str:
         + ("---|---|" if clusters else "")
         + "---|"
     )
+    sections = (
+        _clusters_section(config, meta)
+        + _classifier_section(config, meta)
+        + _class_codes_section(meta)
+        + _head_section(config, meta)
+    )
     return f"""# Model card: `{meta["name"]}`
 
 {article_arch} VAE, {kind}, latent dimension {config.latent_dim}, hidden {list(config.hidden)},
@@ -83,7 +89,7 @@ Training took {meta["training_time_s"]:.0f} s on the machine that made it
 {log_likelihood}
 
 Re-check with `{eval_command}`.
-{_clusters_section(config, meta)}{_classifier_section(config, meta)}{_head_section(config, meta)}
+{sections}
 ## Training history
 {history_head}
 {rows}
@@ -150,6 +156,20 @@ def _classifier_section(config: VAEConfig, meta: dict) -> str:
 Scored under each of its {config.num_classes} classes, the class with the lowest score is the model's guess (the
 Anomaly lab's "explains it best as a …"). By the −ELBO it is right on **{by_elbo:.2%}** of the
 {m["test_images"]} test images{by_shifted} (`python -m bench.generative_classifier` re-measures the shipped models).
+"""
+
+
+def _class_codes_section(meta: dict) -> str:
+    """Where a CVAE's generations draw their codes from, when its class codes were fitted."""
+    images = meta.get("class_codes_images")
+    if not isinstance(images, int):
+        return ""
+    return f"""
+## Generating
+Each class's codes were fitted on the {images} training images: the mean and covariance of q(z|x, y) over the
+class's images (`vae.generation.fit_class_codes`). The Generate page draws a class's digits from there by default,
+or from the prior N(0, I), where the KL term pulled the codes but not all the way (`python -m bench.quality`
+judges both).
 """
 
 

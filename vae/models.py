@@ -231,6 +231,12 @@ class VAE(nn.Module):
             # images, rows in `vae.anomaly.combined_parts`' order; an sd of 0 = not yet calibrated.
             self.register_buffer("novelty_norms", torch.zeros(2, 2))
 
+        if n_cls:
+            # Where each class's training codes lie (`vae.generation.fit_class_codes`): a Gaussian per class, the
+            # mean and covariance of the codes q(z|x, y) of its training images. All zeros = not fitted.
+            self.register_buffer("class_code_means", torch.zeros(n_cls, config.latent_dim))
+            self.register_buffer("class_code_covariances", torch.zeros(n_cls, config.latent_dim, config.latent_dim))
+
         dec_sizes = [config.latent_dim + config.decoder_labels, *reversed(config.hidden), features]
         if config.arch == "conv":
             self.decoder_body = nn.Sequential(_mlp(dec_sizes), nn.ReLU())

@@ -118,6 +118,22 @@ def test_generate_digits_of_a_chosen_class(page, app_url, screenshots):
     page.screenshot(path=screenshots / "generate_all_classes.png", full_page=True)
 
 
+def test_a_cvae_draws_from_where_its_training_digits_lie_or_from_the_prior(page, app_url, screenshots):
+    open_page(page, app_url, "Generate", "Generate", model="mnist_cvae_z8")
+    codes = page.get_by_role("radiogroup").filter(has_text="Where its training digits lie")
+    expect(codes.get_by_label("Where its training digits lie")).to_be_checked()
+    choose(page, "Class", "6")
+    expect(page.get_by_text("48 generated 6s")).to_be_visible()
+    grid = page.get_by_test_id("stImage").first.locator("img")
+    fitted = grid.get_attribute("src")
+    page.screenshot(path=screenshots / "generate_class_codes.png", full_page=True)
+    codes.get_by_text("The prior N(0, I)").click()
+    wait_idle(page)
+    expect(page).to_have_url(re.compile(r"[?&]codes=prior(&|$)"))
+    expect(grid).not_to_have_attribute("src", fitted)  # other codes, other sixes
+    assert_no_exception(page)
+
+
 @needs_mnist
 def test_generate_from_a_cluster_found_without_labels_and_colour_the_map_by_cluster(page, app_url, screenshots):
     open_page(page, app_url, "Generate", "Generate", model="mnist_clusters")
