@@ -101,8 +101,14 @@ if by_label:
         show_grid(
             images,
             nrow=n_cols,
-            caption=f"Rows: {whats} {label_names[0]} to {label_names[cfg.decoder_labels - 1]}. Columns: one shared "
-            f"code z each, so a column keeps its style (slant, thickness) while the {what} changes the digit.",
+            caption=f"Rows: {whats} {label_names[0]} to {label_names[cfg.decoder_labels - 1]}. Columns: "
+            + (
+                "one shared code z each, so a column keeps its style (slant, thickness) while the "
+                f"{what} changes the digit."
+                if codes == "prior"
+                else "one shared draw each, placed where each row's training digits lie, so a column keeps "
+                "roughly the same place among each class's styles."
+            ),
         )
         offer_download(images, n_cols, f"all_{whats}")
 else:

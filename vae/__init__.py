@@ -41,7 +41,9 @@ __all__ = [
     "evaluate",
     "evaluation_metrics",
     "filter_classes",
+    "fit_class_codes",
     "fit_tabular",
+    "has_class_codes",
     "image_grid",
     "importance_sampled_log_likelihood",
     "interpolate",
@@ -68,7 +70,7 @@ _SUBMODULES = {
     "checkpoint": ("save_checkpoint", "load_checkpoint", "CheckpointError"),
     "losses": ("elbo_terms", "importance_sampled_log_likelihood"),
     "latent": ("encode_dataset", "manifold", "interpolate", "traversal", "pca_2d", "clustering_nmi"),
-    "generation": ("sample_grid", "class_table", "samples_like"),
+    "generation": ("sample_grid", "class_table", "samples_like", "fit_class_codes", "has_class_codes"),
     "anomaly": ("anomaly_scores",),
     "preprocess": ("drawing_to_mnist",),
     "plots": ("image_grid",),
@@ -82,7 +84,7 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; at run time the names load
     from vae.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
     from vae.clusters import cluster_scores
     from vae.data import DATASETS, DatasetNotFoundError, filter_classes, load_dataset, to_float
-    from vae.generation import class_table, sample_grid, samples_like
+    from vae.generation import class_table, fit_class_codes, has_class_codes, sample_grid, samples_like
     from vae.latent import clustering_nmi, encode_dataset, interpolate, manifold, pca_2d, traversal
     from vae.losses import elbo_terms, importance_sampled_log_likelihood
     from vae.models import VAE, VAEConfig
