@@ -91,7 +91,8 @@ if by_label:
         cols = controls[2].slider("Columns (w)", 1, 12, key="generate_cols")
         images = sample_grid(model, rows, cols, y=digit, temperature=temperature, seed=seed, codes=codes)
         shown = f"digits of cluster {label_names[digit]}" if cfg.clusters else f"generated {class_names[digit]}s"
-        show_grid(images, nrow=cols, caption=f"{rows * cols} {shown} (temperature {temperature:g})")
+        where = f", codes where the training {class_names[digit]}s lie" if codes == "class" else ""
+        show_grid(images, nrow=cols, caption=f"{rows * cols} {shown} (temperature {temperature:g}{where})")
         offer_download(images, cols, f"{what}{digit}")
     with tab_table:
         n_cols = st.slider(

@@ -275,8 +275,10 @@ def test_a_cvae_draws_each_class_where_its_training_digits_lie_unless_asked_for_
     at.switch_page("app_pages/generate.py").run()
     assert at.radio(key="generate_codes").value == "class"  # the checkpoint has its class codes fitted
     fitted = pictures(at)
+    assert any(c.endswith("(temperature 1, codes where the training 0s lie)") for c in captions(at))
     at.radio(key="generate_codes").set_value("prior").run()
     assert not at.exception and pictures(at)[0] != fitted[0]
+    assert any(c.endswith("generated 0s (temperature 1)") for c in captions(at))
     picker(at).set_value("mnist_clusters").run()  # clusters found without labels: drawn from the prior only
     assert not at.exception and not [r for r in at.radio if r.key == "generate_codes"]
 

@@ -11,6 +11,7 @@ import torch
 
 from tests.conftest import REPO
 from vae.checkpoint import load_checkpoint
+from vae.generation import has_class_codes
 
 SHIPPED = ["mnist_z2", "mnist_cvae", "mnist_cvae_z8", "mnist_no9", "mnist_ae", "mnist_beta4", "mnist_clusters"]
 
@@ -67,6 +68,7 @@ def test_shipped_checkpoint_and_model_card(name):
     assert model.config.conditional == name.startswith("mnist_cvae")
     if model.config.conditional:  # how often it names a test digit right, measured by its training run
         assert f"right on **{meta['metrics']['test_generative_accuracy']:.2%}**" in card
+        assert has_class_codes(model) and "## Generating" in card  # the Generate page draws where its digits lie
     assert meta["classes"] == (list(range(9)) if name == "mnist_no9" else list(range(10)))
     script = (REPO / "checkpoints" / "train_all.sh").read_text().replace("\\\n  ", "").replace("$PY ", "python ")
     assert meta["command"] in script.splitlines()  # the script re-trains it with the very command that made it
