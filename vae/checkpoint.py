@@ -172,15 +172,11 @@ def load_checkpoint(source: str | os.PathLike | BinaryIO | bytes) -> tuple[VAE, 
         raise CheckpointError(f"The checkpoint's model configuration is invalid: {err}") from None
     with torch.device("meta"):  # shapes only, no memory, however large the config claims to be
         model = VAE(config)
-    if config.head_classes and isinstance(payload["state_dict"], dict):
-        # saved before the combined novelty score existed: loads uncalibrated, without that score
-        payload["state_dict"].setdefault("novelty_norms", torch.zeros(2, 2))
-    if config.num_classes and isinstance(payload["state_dict"], dict):
-        # saved before class codes were fitted: its generations draw codes from the prior only
-        payload["state_dict"].setdefault("class_code_means", torch.zeros(config.num_classes, config.latent_dim))
-        payload["state_dict"].setdefault(
-            "class_code_covariances", torch.zeros(config.num_classes, config.latent_dim, config.latent_dim)
-        )
+    if isinstance(payload["state_dict"], dict):
+        # A VAE's buffers are statistics fitted after training (the combined score's scale, the class codes); one
+        # saved before such a statistic existed loads without it, all zeros = not fitted (that feature is not offered)
+        for name, buffer in model.named_buffers():
+            payload["state_dict"].setdefault(name, torch.zeros(buffer.shape))
     check_weights(model, payload["state_dict"])
     weights = {name: t.to(torch.float32).contiguous() for name, t in payload["state_dict"].items()}
     model.load_state_dict(weights, assign=True)  # the checked tensors replace the meta ones: no random init

@@ -38,7 +38,7 @@ def fit_class_codes(model: VAE, images: torch.Tensor, labels: torch.Tensor, batc
         y = labels[start : start + batch_size].long()
         x = to_float(images[start : start + batch_size]).to(model.device)
         mu, logvar = (t.cpu().double() for t in model.encode(x, y))
-        count.index_add_(0, y, torch.ones_like(count[y]))
+        count += torch.bincount(y, minlength=n_classes)
         total.index_add_(0, y, mu)
         outer.index_add_(0, y, mu[:, :, None] * mu[:, None, :])
         variance.index_add_(0, y, logvar.exp())
