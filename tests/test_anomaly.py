@@ -246,6 +246,39 @@ def test_class_score_matrix_and_the_conditional_protocol():
         class_score_matrix(VAE(VAEConfig(image_shape=(1, 8, 8), hidden=(8,))), to_float(images[:2]))
 
 
+def test_an_ensemble_scores_each_class_by_its_networks_mean_and_keeps_them_through_a_checkpoint(tmp_path):
+    from vae.checkpoint import load_checkpoint, save_checkpoint
+    from vae.models import assemble_ensemble
+
+    config = VAEConfig(image_shape=(1, 8, 8), hidden=(8,), num_classes=10)
+    members = [VAE(config, seed=seed).eval() for seed in (0, 1, 2)]
+    ensemble = assemble_ensemble(members)
+    assert ensemble.config.members == 3 and len(ensemble.networks()) == 3
+    x = to_float(load_dataset("digits", train=False)[0][:6])
+    alone = [class_score_matrix(member, x, "shifted_elbo") for member in members]
+    torch.testing.assert_close(class_score_matrix(ensemble, x, "shifted_elbo"), torch.stack(alone).mean(0))
+    three = torch.full((len(x),), 3)
+    torch.testing.assert_close(
+        ensemble.reconstruct(x, three), members[0].reconstruct(x, three)
+    )  # pictures: the first's
+    done = []
+    class_score_matrix(ensemble, x, "elbo", progress=done.append)
+    assert done == sorted(done) and done[-1] == pytest.approx(1.0)  # one bar over all 3 networks × 10 classes
+    save_checkpoint(tmp_path / "ensemble.pt", ensemble)
+    loaded, _ = load_checkpoint(tmp_path / "ensemble.pt")
+    torch.testing.assert_close(class_score_matrix(loaded, x, "elbo"), class_score_matrix(ensemble, x, "elbo"))
+    with pytest.raises(ValueError, match="share one configuration"):
+        assemble_ensemble([members[0], VAE(VAEConfig(image_shape=(1, 8, 8), hidden=(9,), num_classes=10))])
+    with pytest.raises(ValueError, match="at least 2"):
+        assemble_ensemble(members[:1])
+    with pytest.raises(ValueError, match="single models"):
+        assemble_ensemble([ensemble, ensemble])
+    with pytest.raises(ValueError, match="conditional"):
+        VAEConfig(image_shape=(1, 8, 8), hidden=(8,), members=2)
+    with pytest.raises(ValueError, match="not trained at once"):
+        next(train(ensemble, load_dataset("digits", train=True)[0][:10], torch.zeros(10, dtype=torch.long)))
+
+
 def test_score_histogram_shows_the_anomalies_and_caps_the_noise_tail():
     from vae.plots import score_histogram
 

@@ -361,6 +361,35 @@ def test_a_conditional_model_reports_its_accuracy_as_a_generative_classifier(tmp
     )
 
 
+def test_an_ensemble_of_conditional_models_trained_alone_is_measured_and_carded(tmp_path, capsys, digits):
+    paths = [tmp_path / f"seed{seed}.pt" for seed in (0, 1)]
+    for seed, path in enumerate(paths):
+        args = [*TRAIN_DIGITS, "--model", "cvae", "--latent-dim", "4", "--epochs", "8", "--seed", str(seed)]
+        assert vae_cli.main([*args, "--out", str(path), "--quiet"]) == 0
+    out = tmp_path / "pair.pt"
+    assert vae_cli.main(["ensemble", *map(str, paths), "--out", str(out), "--device", "cpu"]) == 0
+    printed = capsys.readouterr().out
+    model, meta = load_checkpoint(out)
+    _, first_meta = load_checkpoint(paths[0])
+    _, (test_images, test_labels) = digits
+    accuracy = meta["metrics"]["test_generative_accuracy"]
+    assert model.config.members == 2 and accuracy == pytest.approx(generative_accuracy(model, test_images, test_labels))
+    assert accuracy != first_meta["metrics"]["test_generative_accuracy"]  # the pair's, not its first member's
+    assert meta["metrics"]["test_neg_elbo"] == first_meta["metrics"]["test_neg_elbo"]  # pictures: the first's
+    assert f"test accuracy {accuracy:.2%}" in printed
+    card = out.with_suffix(".md").read_text()
+    assert "## An ensemble of 2 networks" in card and f"right on **{accuracy:.2%}**" in card
+    assert all(member["command"] in card for member in meta["members"]) and meta["command"] in card
+    # members of different recipes, or a single unconditional model, are refused in words
+    other = tmp_path / "other.pt"
+    assert vae_cli.main([*TRAIN_DIGITS, "--model", "cvae", "--epochs", "2", "--out", str(other), "--quiet"]) == 0
+    assert vae_cli.main(["ensemble", str(paths[0]), str(other), "--out", str(tmp_path / "x.pt")]) == 1
+    assert "not trained alike (their settings differ)" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        vae_cli.main(["ensemble", str(paths[0]), "--out", str(tmp_path / "x.pt")])
+    assert "at least 2 member checkpoints" in capsys.readouterr().err
+
+
 def test_discriminative_epochs_are_recorded_and_refused_where_they_cannot_work(tmp_path, capsys):
     from vae.card import model_card
 

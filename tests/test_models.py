@@ -75,6 +75,9 @@ def test_label_rules_are_enforced():
         dict(beta=-1),
         dict(likelihood="poisson"),
         dict(image_shape=(1, 2, 2), arch="conv"),
+        dict(num_classes=10, members=0),
+        dict(num_classes=10, members=10**9),  # an untrusted checkpoint's config must not build a billion networks
+        dict(num_classes=10, members=2.0),
     ],
 )
 def test_config_rejects_nonsense(bad):

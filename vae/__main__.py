@@ -1,4 +1,5 @@
-"""Command line: `python -m vae train ...`, `python -m vae train-tabular ...` and `python -m vae eval CHECKPOINT`.
+"""Command line: `python -m vae train ...`, `python -m vae train-tabular ...`, `python -m vae ensemble A.pt B.pt ...`
+and `python -m vae eval CHECKPOINT`.
 
 Exit status: 0 done; 1 a failure at run time (missing data, an unreadable checkpoint, a training that
 diverged); 2 a usage error; 130 interrupted by Ctrl-C (a training keeps its last completed epoch).
@@ -35,7 +36,7 @@ from vae.checkpoint import CheckpointError, load_checkpoint, save_checkpoint, tr
 from vae.clusters import cluster_report, pick_seed
 from vae.data import DATA_DIR_ENV, DATASETS, DatasetNotFoundError, filter_classes, hold_out, load_dataset, to_float
 from vae.generation import fit_class_codes
-from vae.models import MODEL_KINDS, VAE, VAEConfig, kind_fields
+from vae.models import MODEL_KINDS, VAE, VAEConfig, assemble_ensemble, kind_fields
 from vae.replay import ReplayRecorder
 from vae.tables import TableError, read_csv_table
 from vae.tabular import MODES, TabularConfig, load_table, new_model, save_tabular, split_table, train_tabular
@@ -201,6 +202,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     tab.add_argument("--quiet", action="store_true", help="no progress on stderr")
 
+    ens = commands.add_parser(
+        "ensemble",
+        help="put conditional VAEs trained alone (same command, other seeds) into one checkpoint whose class scores "
+        "are their mean; measures it as a classifier and writes its model card",
+    )
+    ens.add_argument("members", type=Path, nargs="+", help="2 or more checkpoints; the first gives pictures and codes")
+    ens.add_argument(
+        "--out", type=Path, required=True, help="checkpoint path (.pt); a .md model card is written beside it"
+    )
+    ens.add_argument("--data-dir", default=None, help=f"data root (default: ${DATA_DIR_ENV}, else ./data)")
+    ens.add_argument("--no-download", action="store_true", help="never try to download missing data")
+    ens.add_argument("--device", **device)
+
     e = commands.add_parser("eval", help="print a checkpoint's test -ELBO and importance-sampled log-likelihood")
     e.add_argument("checkpoint", type=Path)
     e.add_argument("--k", type=_positive_int, default=100, help="importance samples per image")
@@ -220,6 +234,11 @@ def parse_arguments(argv: list[str]) -> argparse.Namespace:
             parser.error(f"argument --out: must end in .pt, got {str(args.out)!r}")
         if (args.csv is None) != (args.label is None):
             parser.error("--csv and --label go together: the file, and the name of its label column")
+    if args.command == "ensemble":
+        if args.out.suffix != ".pt":
+            parser.error(f"argument --out: must end in .pt, got {str(args.out)!r}")
+        if len(args.members) < 2:
+            parser.error("an ensemble needs at least 2 member checkpoints")
     if args.command == "train":
         if args.out.suffix != ".pt":
             parser.error(f"argument --out: must end in .pt, got {str(args.out)!r}")
@@ -418,6 +437,49 @@ def save_with_card(out: Path, model: VAE, meta: dict) -> Path:
     return card
 
 
+def command_ensemble(args: argparse.Namespace) -> int:
+    """Assemble conditional VAEs trained alone into one ensemble checkpoint, measured as a classifier."""
+    loaded = [load_checkpoint(path) for path in args.members]
+    first = loaded[0][1]
+    same = ("dataset", "classes", "train_images", "settings")
+    differ = sorted(
+        {key for key in same for _, meta in loaded[1:] if _without_seed(meta.get(key)) != _without_seed(first.get(key))}
+    )
+    if differ:
+        print(f"error: the members were not trained alike (their {', '.join(differ)} differ): an ensemble's members "
+              "are one recipe trained from different seeds", file=sys.stderr)  # fmt: skip
+        return 1
+    model = assemble_ensemble([member for member, _ in loaded]).to(args.device)  # a ValueError says why not
+    excluded = sorted(set(range(10)) - set(first.get("classes", range(10))))
+    test_images, test_labels = load_split(args, first.get("dataset", "mnist"), False, excluded)
+    metrics = dict(first["metrics"])  # the first member's likelihood: the pictures and codes are its own
+    for method in [m for m in CLASSIFIER_METHODS if m in methods_for(model.config)]:
+        metrics[generative_accuracy_key(method)] = generative_accuracy(model, test_images, test_labels, method)
+    members = [{"command": meta.get("command", ""), "seed": meta.get("seed"), "metrics": {
+        key: meta["metrics"][key] for key in meta["metrics"] if key.startswith("test_generative_accuracy")}}
+        for _, meta in loaded]  # fmt: skip
+    meta = {
+        **first,
+        "name": args.out.stem,
+        "command": args.command_line,
+        "metrics": metrics,
+        "members": members,
+        "training_time_s": sum(meta.get("training_time_s", 0.0) for _, meta in loaded),
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    card = save_with_card(args.out, model, meta)
+    print(f"saved {args.out} and its model card {card}")
+    by = [f"{metrics[generative_accuracy_key(m)]:.2%} by its {m}" for m in CLASSIFIER_METHODS
+          if generative_accuracy_key(m) in metrics]  # fmt: skip
+    print(f"an ensemble of {len(loaded)} as a classifier (their class scores' mean): test accuracy {', '.join(by)}")
+    return 0
+
+
+def _without_seed(value: object) -> object:
+    """A training setting dict without its seed (the one thing an ensemble's members differ in)."""
+    return {k: v for k, v in value.items() if k != "seed"} if isinstance(value, dict) else value
+
+
 def command_eval(args: argparse.Namespace) -> int:
     model, meta = load_checkpoint(args.checkpoint)
     model.to(args.device)
@@ -507,7 +569,12 @@ def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the exit status (see the module's docstring)."""
     args = parse_arguments(sys.argv[1:] if argv is None else argv)
     try:
-        commands = {"train": command_train, "train-tabular": command_train_tabular, "eval": command_eval}
+        commands = {
+            "train": command_train,
+            "train-tabular": command_train_tabular,
+            "ensemble": command_ensemble,
+            "eval": command_eval,
+        }
         return commands[args.command](args)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

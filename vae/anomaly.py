@@ -260,17 +260,31 @@ def class_score_matrix(
     seed: int = 0,
     progress: Callable[[float], None] | None = None,
 ) -> torch.Tensor:
-    """A conditional model's score of every image under every class → [N, num_classes]."""
+    """A conditional model's score of every image under every class → [N, num_classes].
+
+    An ensemble's (`VAEConfig.members`) is the mean of its networks' scores, each drawn with the same seed.
+    """
     if not model.config.conditional:
         raise ValueError("class scores need a conditional model")
-    n = model.config.num_classes
+    networks = model.networks()
+    parts = len(networks) * model.config.num_classes
 
-    def for_class(c: int) -> Callable[[float], None] | None:
-        return None if progress is None else lambda done: progress((c + done) / n)
+    def for_part(part: int) -> Callable[[float], None] | None:
+        return None if progress is None else lambda done: progress((part + done) / parts)
 
+    classes = range(model.config.num_classes)
     return torch.stack(
-        [anomaly_scores(model, x, c, method, k=k, seed=seed, progress=for_class(c)) for c in range(n)], 1
-    )
+        [
+            torch.stack(
+                [
+                    anomaly_scores(net, x, c, method, k=k, seed=seed, progress=for_part(m * len(classes) + c))
+                    for c in classes
+                ],
+                1,
+            )
+            for m, net in enumerate(networks)
+        ]
+    ).mean(0)
 
 
 # The scores a conditional model's card measures it as a classifier by (the CLI; "shifted_elbo" where offered).

@@ -61,6 +61,7 @@ def model_card(config: VAEConfig, meta: dict) -> str:
     )
     sections = (
         _clusters_section(config, meta)
+        + _ensemble_section(config, meta)
         + _classifier_section(config, meta)
         + _class_codes_section(meta)
         + _head_section(config, meta)
@@ -75,7 +76,7 @@ Status: {meta.get("status", "finished")}. {status}
 
 ## How it was made
 ```
-{meta.get("command", "trained on the Train page of the VAE Lab app (settings in this card)")}
+{_commands(meta)}
 ```
 Training took {meta["training_time_s"]:.0f} s on the machine that made it
 (torch {meta["torch_version"]}, {meta["device"]}), {meta["created"]}.
@@ -95,6 +96,39 @@ Re-check with `{eval_command}`.
 {rows}
 
 Data: MNIST (LeCun, Cortes, Burges; CC BY-SA 3.0) unless stated above.
+"""
+
+
+def _commands(meta: dict) -> str:
+    """The commands that made the checkpoint: an ensemble's members' first, then the one that put them together."""
+    members = [m["command"] for m in meta.get("members", []) if isinstance(m, dict) and isinstance(m["command"], str)]
+    made = meta.get("command", "trained on the Train page of the VAE Lab app (settings in this card)")
+    return "\n".join([*members, made])
+
+
+def _ensemble_section(config: VAEConfig, meta: dict) -> str:
+    """What an ensemble is made of, and how each member alone did as a classifier."""
+    members = [m for m in meta.get("members", []) if isinstance(m, dict)]
+    if config.members < 2 or not members:
+        return ""
+    rows = "\n".join(
+        f"| {i + 1} | {m.get('seed')} | "
+        + " | ".join(
+            f"{m.get('metrics', {}).get(generative_accuracy_key(method), float('nan')):.2%}"
+            for method in ("elbo", "shifted_elbo")
+        )
+        + " |"
+        for i, m in enumerate(members)
+    )
+    return f"""
+## An ensemble of {config.members} networks
+The same command trained {config.members} networks alone, from seeds {", ".join(str(m.get("seed")) for m in members)};
+this checkpoint holds them all. As a classifier its class scores are their mean: the seeds disagree on the digits
+each gets wrong. Pictures, codes, the metrics above and the training history are the first network's.
+
+| member | seed | alone, right by −ELBO | alone, by the shifted −ELBO |
+|---|---|---|---|
+{rows}
 """
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 from itertools import pairwise
 from numbers import Integral, Real
 from typing import Literal, NamedTuple
@@ -13,6 +13,7 @@ import torch.nn.functional as F
 from torch import nn
 
 Arch = Literal["mlp", "conv"]
+MAX_MEMBERS = 10  # networks in an ensemble (`VAEConfig.members`)
 Likelihood = Literal["bernoulli", "gaussian"]
 
 
@@ -28,6 +29,9 @@ class VAEConfig:
     `head_classes > 0` adds seed 004's classifier head to an unconditional VAE: the encoder's last
     layer also predicts the label (one of that many values), trained with `head_weight` × cross-entropy
     beside the ELBO; its uncertainty is a novelty score (`vae.anomaly`, method "head").
+    `members > 1` makes a conditional VAE an ensemble: it carries `members − 1` more networks of its shape,
+    trained alone from other seeds and put together afterwards (`assemble_ensemble`); as a classifier its class
+    scores are its networks' mean (`vae.anomaly.class_score_matrix`), while pictures and codes come from the first.
     """
 
     image_shape: tuple[int, int, int] = (1, 28, 28)
@@ -42,6 +46,7 @@ class VAEConfig:
     clusters: int = 0
     head_classes: int = 0
     head_weight: float = 1.0
+    members: int = 1
 
     def __post_init__(self) -> None:
         # Tuples survive a round trip through a checkpoint as lists; normalise them back.
@@ -55,6 +60,7 @@ class VAEConfig:
         for name, kind, what in (
             ("latent_dim", Integral, "a whole number"),
             ("num_classes", Integral, "a whole number"),
+            ("members", Integral, "a whole number"),
             ("clusters", Integral, "a whole number"),
             ("head_classes", Integral, "a whole number"),
             ("head_weight", Real, "a number"),
@@ -93,6 +99,10 @@ class VAEConfig:
             raise ValueError("a classifier head predicts the label: it goes on an unconditional VAE without clusters")
         if not 0 <= self.head_weight < float("inf"):
             raise ValueError(f"head_weight must be non-negative and finite, got {self.head_weight}")
+        if not 1 <= self.members <= MAX_MEMBERS:  # a checkpoint's config is untrusted: each member is a whole network
+            raise ValueError(f"members must be from 1 to {MAX_MEMBERS}, got {self.members}")
+        if self.members > 1 and not self.conditional:
+            raise ValueError("an ensemble averages class scores: its members must be conditional VAEs (num_classes)")
         if self.likelihood not in ("bernoulli", "gaussian"):
             raise ValueError(f"likelihood must be 'bernoulli' or 'gaussian', got {self.likelihood!r}")
         if not 0 < self.gaussian_std < float("inf"):  # written so that NaN fails too
@@ -254,6 +264,14 @@ class VAE(nn.Module):
             self.decoder_body = _mlp(dec_sizes)
             self.decoder_head = nn.Unflatten(1, config.image_shape)
 
+        if config.members > 1:  # an ensemble's other networks, each a whole VAE of the same shape
+            self.members = nn.ModuleList(VAE(replace(config, members=1)) for _ in range(config.members - 1))
+
+    def networks(self) -> tuple[VAE, ...]:
+        """The networks whose class scores an ensemble averages: this one, then its other members (just this one
+        for a single VAE)."""
+        return (self, *self.members) if self.config.members > 1 else (self,)
+
     @property
     def device(self) -> torch.device:
         """Where the weights are."""
@@ -413,3 +431,24 @@ class VAE(nn.Module):
         if y is None and self.config.clusters:
             y = torch.randint(self.config.clusters, (n,), generator=generator)
         return self.decode(z.to(self.device), None if y is None else torch.as_tensor(y))
+
+
+def assemble_ensemble(models: list[VAE]) -> VAE:
+    """One ensemble VAE from trained conditional VAEs of the same configuration (the first gives pictures and codes).
+
+    Seeds of one recipe disagree on the digits each gets wrong; the mean of their class scores names more digits
+    right than any of them (`bench.generative_classifier`). Each network keeps its own fitted statistics.
+    """
+    if len(models) < 2:
+        raise ValueError(f"an ensemble needs at least 2 models, got {len(models)}")
+    first = models[0].config
+    if any(model.config.members != 1 for model in models):
+        raise ValueError("ensembles are assembled from single models, not from other ensembles")
+    if any(model.config != first for model in models[1:]):
+        raise ValueError("an ensemble's members must share one configuration (network, latent size, classes)")
+    ensemble = VAE(replace(first, members=len(models)))  # valid only for conditional models: the config says why
+    weights = dict(models[0].state_dict())
+    for i, member in enumerate(models[1:]):
+        weights.update({f"members.{i}.{name}": tensor for name, tensor in member.state_dict().items()})
+    ensemble.load_state_dict(weights)
+    return ensemble.to(models[0].device).eval()

@@ -254,6 +254,11 @@ def train(
         raise ValueError("no training images")
     if images.dtype != torch.uint8:
         raise TypeError(f"training images must be uint8 (0..255), got {images.dtype}")
+    if model.config.members > 1:
+        raise ValueError(
+            "an ensemble is not trained at once: train each member alone (its own seed), then assemble them "
+            "(`python -m vae ensemble`)"
+        )
     _labels_for(model, labels, slice(0, 0))  # fail early if a CVAE has no labels
     if model.config.head_classes and labels is None:
         raise ValueError("a VAE with a classifier head needs labels to train")
