@@ -412,6 +412,8 @@ def test_a_class_guess_quotes_the_accuracy_of_its_own_score_else_says_it_is_the_
     )
     assert "(by its −ELBO it names 98.3% of its test set right" in class_guess_text("7", meta, "ink")
     assert class_guess_text("7", {"metrics": {}}, "ink").endswith("as a **7**:")
+    pair = class_guess_text("7", {**meta, "members": [{}, {}]}, "shifted_elbo")  # an ensemble says what it averages
+    assert pair.startswith("Scored under every class by each of its 2 networks (their mean), the model explains")
 
 
 @needs_mnist

@@ -59,8 +59,8 @@ def test_ci_runs_the_readme_test_command():
 @pytest.mark.parametrize("name", SHIPPED)
 def test_shipped_checkpoint_and_model_card(name):
     path = REPO / "checkpoints" / f"{name}.pt"
-    assert path.stat().st_size <= 10_000_000
     model, meta = load_checkpoint(path)
+    assert path.stat().st_size <= 10_000_000 * model.config.members  # an ensemble carries each of its networks
     card = (REPO / "checkpoints" / f"{name}.md").read_text()
     assert meta["command"] in card and f"--out checkpoints/{name}.pt" in meta["command"]
     assert f"{meta['metrics']['test_neg_elbo']:.2f}" in card
@@ -72,6 +72,9 @@ def test_shipped_checkpoint_and_model_card(name):
     assert meta["classes"] == (list(range(9)) if name == "mnist_no9" else list(range(10)))
     script = (REPO / "checkpoints" / "train_all.sh").read_text().replace("\\\n  ", "").replace("$PY ", "python ")
     assert meta["command"] in script.splitlines()  # the script re-trains it with the very command that made it
+    members = meta.get("members", [])  # an ensemble: each network's own training command, in the script too
+    assert len(members) == (model.config.members if model.config.members > 1 else 0)
+    assert all(member["command"] in script.splitlines() and member["command"] in card for member in members)
 
 
 def test_readme_library_example_runs(tmp_path, monkeypatch):

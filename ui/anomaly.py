@@ -177,7 +177,9 @@ def class_guess_text(guess: str, meta: dict, method: str, better: tuple[str, dic
 
     `better`: (name, meta) of a shipped model to point to if it names more of the same test set right.
     """
-    text = f"Scored under every class, the model explains it best as a **{guess}**"
+    members = meta.get("members")
+    networks = f" by each of its {len(members)} networks (their mean)" if isinstance(members, list) else ""
+    text = f"Scored under every class{networks}, the model explains it best as a **{guess}**"
     metrics = meta.get("metrics", {})
     key = generative_accuracy_key(method)
     way = "this way"
