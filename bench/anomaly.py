@@ -46,12 +46,14 @@ from vae.models import VAEConfig
 LOO_DIR = REPO / "bench" / ".cache" / "loo"
 
 
-def class_conditional(name: str, images: torch.Tensor, labels: torch.Tensor, k: int) -> None:
+def class_conditional(
+    name: str, images: torch.Tensor, labels: torch.Tensor, k: int, methods: list[str] | None = None
+) -> None:
     """AUROC per reference class; each method's image × class score matrix is computed once."""
     model, _ = load_checkpoint(REPO / "checkpoints" / f"{name}.pt")
     x, y = to_float(images), labels.numpy()
     columns, table = [], {c: [c] for c in range(10)}
-    for method in methods_for(model):
+    for method in [m for m in methods_for(model) if methods is None or m in methods]:
         matrix = class_score_matrix(model, x, method, k).numpy()
         for relative in (True, False):
             columns.append(f"{method}{'' if relative else ' (raw)'}")
@@ -124,12 +126,13 @@ def main() -> None:
     parser.add_argument("--k", type=int, default=50, help="importance samples for the iwae score")
     parser.add_argument("--skip-loo", action="store_true", help="skip the leave-one-digit-out models")
     parser.add_argument("--conditional", nargs="+", default=["mnist_cvae", "mnist_cvae_z8"], help="shipped CVAEs")
+    parser.add_argument("--methods", nargs="+", default=None, help="class-conditional scores (default: every one)")
     args = parser.parse_args()
     root = str(data_root())
     images, labels = load_dataset("mnist", train=False, root=root, download=False)
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, MNIST test set from {root}\n")
     for name in args.conditional:
-        class_conditional(name, images, labels, args.k)
+        class_conditional(name, images, labels, args.k, args.methods)
     if not args.skip_loo:
         train_loo_models(args.loo_epochs, root)
         leave_one_out(images, labels, args.loo_epochs, args.k)
