@@ -142,7 +142,7 @@ def test_the_best_placement_elbo_is_chosen_with_the_mouse_and_names_a_drawn_digi
     wait_loaded(page)
     page.get_by_role("radiogroup").get_by_text("best placement a pixel apart", exact=False).click()
     expect(page).to_have_url(re.compile(r"method=shifted_elbo"))
-    wait_idle(page, 180_000)  # the test set under every class, nine placements each: once, with a progress bar
+    wait_idle(page, 300_000)  # the test set under every class by each of 2 networks, nine placements: once, with a bar
     page.locator("canvas.upper-canvas").scroll_into_view_if_needed()
     draw_stroke(page, SEVEN)
     # the figure is the card's for this score (not the −ELBO's), and no other model names more
