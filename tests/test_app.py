@@ -3,6 +3,7 @@
 import base64
 import io
 import re
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -12,7 +13,7 @@ from streamlit.testing.v1 import AppTest
 
 from tests.conftest import REPO, CreatesAFile, needs_mnist
 from ui.anomaly import Q_RANGE, class_guess_text, conformal_text, standing_text
-from ui.models import shipped_names
+from ui.models import ModelEntry, shipped_names
 from vae.checkpoint import NOT_A_CHECKPOINT, checkpoint_bytes, load_checkpoint
 from vae.data import load_dataset
 from vae.models import VAE, VAEConfig
@@ -414,6 +415,14 @@ def test_a_class_guess_quotes_the_accuracy_of_its_own_score_else_says_it_is_the_
     assert class_guess_text("7", {"metrics": {}}, "ink").endswith("as a **7**:")
     pair = class_guess_text("7", {**meta, "members": [{}, {}]}, "shifted_elbo")  # an ensemble says what it averages
     assert pair.startswith("Scored under every class by each of its 2 networks (their mean), the model explains")
+
+
+def test_the_sidebar_summary_says_when_a_model_is_an_ensemble():
+    config = VAEConfig(image_shape=(1, 8, 8), hidden=(8,), num_classes=10)
+    single = ModelEntry("a", "a", "trained", VAE(config), {"dataset": "digits"})
+    pair = ModelEntry("b", "b", "trained", VAE(replace(config, members=2)), {"dataset": "digits"})
+    assert single.summary == "DIGITS · z=2 · mlp · conditional"
+    assert pair.summary == "DIGITS · z=2 · mlp · conditional · an ensemble of 2 networks"
 
 
 @needs_mnist

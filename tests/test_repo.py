@@ -60,7 +60,7 @@ def test_ci_runs_the_readme_test_command():
 def test_shipped_checkpoint_and_model_card(name):
     path = REPO / "checkpoints" / f"{name}.pt"
     model, meta = load_checkpoint(path)
-    assert path.stat().st_size <= 10_000_000 * model.config.members  # an ensemble carries each of its networks
+    assert path.stat().st_size <= 10_000_000  # an ensemble too: its networks are stored in half precision
     card = (REPO / "checkpoints" / f"{name}.md").read_text()
     assert meta["command"] in card and f"--out checkpoints/{name}.pt" in meta["command"]
     assert f"{meta['metrics']['test_neg_elbo']:.2f}" in card

@@ -49,6 +49,8 @@ class ModelEntry:
             if cfg.head_classes
             else "unconditional"
         )
+        if cfg.members > 1:
+            parts.append(f"an ensemble of {cfg.members} networks")
         classes = self.meta.get("classes")
         if classes is not None and len(classes) < 10:
             parts.append("classes " + ",".join(map(str, classes)))

@@ -17,7 +17,7 @@ from typing import BinaryIO
 
 import torch
 
-from vae.models import VAE, VAEConfig
+from vae.models import ENSEMBLE_WEIGHTS_DTYPE, VAE, VAEConfig
 
 FORMAT_VERSION = 1
 MAX_PARAMETERS = 50_000_000  # 200 MB of float32 weights; the app's largest trainable model has about 8 million
@@ -38,10 +38,16 @@ def save_checkpoint(path: str | os.PathLike | BinaryIO, model: VAE, meta: dict |
     A file path is written atomically: a crash mid-write never leaves a broken file there.
     """
     check_plain(meta or {}, "meta")
+    # An ensemble's network weights go in half precision (assembling rounded them already: nothing is lost);
+    # its fitted statistics, and every single model, in float32. Loading makes them all float32 again.
+    halved = {name for name, _ in model.named_parameters()} if model.config.members > 1 else set()
     payload = {
         "format_version": FORMAT_VERSION,
         "config": model.config.to_dict(),
-        "state_dict": {k: v.detach().cpu().clone() for k, v in model.state_dict().items()},
+        "state_dict": {
+            k: v.detach().cpu().to(ENSEMBLE_WEIGHTS_DTYPE if k in halved else v.dtype).clone()
+            for k, v in model.state_dict().items()
+        },
         "meta": meta or {},
     }
     if isinstance(path, str | os.PathLike):
