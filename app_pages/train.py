@@ -48,6 +48,7 @@ view = [
                       choices=("bernoulli", "gaussian")),
     links.FloatParam(name="warmup", key="train_warmup", default=0.0, low=0.0, high=float(limits.max_epochs)),
     links.FlagParam(name="binarize", key="train_binarize", default=False),
+    links.FlagParam(name="cosine", key="train_cosine", default=False),
     links.IntParam(name="epochs", key="train_epochs", default=min(10, limits.max_epochs), low=1,
                    high=limits.max_epochs),
     links.IntParam(name="batch", key="train_batch", default=128, low=1, high=4096),
@@ -149,6 +150,11 @@ with st.form("train_form"):
             "binarization): the same objective on average, with noise that keeps the model from overfitting "
             "(the shipped mnist_cvae_z8 trained so). Needs the bernoulli likelihood",
         )  # fmt: skip
+        cosine_lr = st.checkbox(
+            "Cosine learning rate", key="train_cosine",
+            help="The learning rate falls along half a cosine, epoch by epoch, to a hundredth of it at the last "
+            "epoch: small steps at the end settle the weights (the shipped z = 2 models trained so, with Binarize)",
+        )  # fmt: skip
         seed = st.number_input(
             "Seed", 0, 2**31 - 1, now["train_seed"], key="train_seed", help="Same seed, same settings: the same model"
         )
@@ -189,6 +195,7 @@ if submitted:
             seed=int(seed),
             kl_warmup_epochs=float(warmup),
             binarize=bool(binarize),
+            cosine_lr=bool(cosine_lr),
         ),
     )
     try:

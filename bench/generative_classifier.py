@@ -29,7 +29,7 @@ from vae.anomaly import generative_accuracy, methods_for
 from vae.checkpoint import load_checkpoint, save_checkpoint
 from vae.data import load_dataset
 from vae.models import VAE, VAEConfig, assemble_ensemble
-from vae.training import TrainSettings, evaluate, train
+from vae.training import TrainSettings, evaluate, settings_with_defaults, train
 
 CACHE = Path(__file__).resolve().parent / ".cache"
 
@@ -56,7 +56,7 @@ def trained_member(config: VAEConfig, settings: TrainSettings, data: tuple) -> t
     cached = CACHE / f"generative_classifier_seed{settings.seed}.pt"
     if cached.exists():
         model, meta = load_checkpoint(cached)
-        if model.config == config and meta.get("settings") == settings.to_dict():
+        if model.config == config and settings_with_defaults(meta.get("settings", {})) == settings.to_dict():
             return model, float(meta.get("training_time_s", 0.0))
     images, labels = data[:2]
     model = VAE(config, seed=settings.seed)

@@ -168,7 +168,7 @@ def test_leaving_every_class_out_is_a_message():
     assert "session_models" not in at.session_state or not at.session_state["session_models"]
 
 
-def test_binarize_each_batch_trains_on_0_1_draws_and_is_refused_with_the_gaussian_likelihood():
+def test_binarize_each_batch_and_the_cosine_learning_rate_reach_the_run_and_the_link():
     at = start("app_pages/train.py")
     fill_train_form(at, dataset="digits", epochs=1)
     at.checkbox(key="train_binarize").check()
@@ -181,6 +181,12 @@ def test_binarize_each_batch_trains_on_0_1_draws_and_is_refused_with_the_gaussia
     assert not at.exception, at.exception
     entry = at.session_state["session_models"][picker(at).value]
     assert entry.meta["settings"]["binarize"] is True and at.query_params["binarize"] == "1"
+    assert entry.meta["settings"]["cosine_lr"] is False and at.query_params["cosine"] == "0"
+    at.checkbox(key="train_cosine").check()
+    at.button[0].click().run()
+    assert not at.exception, at.exception
+    entry = at.session_state["session_models"][picker(at).value]
+    assert entry.meta["settings"]["cosine_lr"] is True and at.query_params["cosine"] == "1"
 
 
 def test_a_conditional_model_trained_here_is_measured_as_a_classifier():

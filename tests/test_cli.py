@@ -428,6 +428,10 @@ def test_binarize_is_recorded_and_refused_with_the_gaussian_likelihood(tmp_path,
     _, meta = load_checkpoint(out)
     assert meta["settings"]["binarize"] is True and "--binarize" in meta["command"]
     assert "train −ELBO below is on those draws" in out.with_suffix(".md").read_text()
+    assert meta["settings"]["cosine_lr"] is False
+    assert vae_cli.main([*TRAIN_DIGITS, "--cosine-lr", "--epochs", "1", "--out", str(out), "--quiet"]) == 0
+    assert load_checkpoint(out)[1]["settings"]["cosine_lr"] is True
+    assert "fell along half a cosine from 0.001" in out.with_suffix(".md").read_text()
     args = [*TRAIN_DIGITS, "--binarize", "--likelihood", "gaussian", "--out", str(tmp_path / "g.pt")]
     assert vae_cli.main(args) == 2
     assert "only the bernoulli likelihood" in capsys.readouterr().err

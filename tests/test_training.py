@@ -1,3 +1,4 @@
+import math
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -150,6 +151,22 @@ def test_binarize_trains_on_fresh_zero_one_draws_of_the_grey_images(digits, bina
         assert len(values) > 2
     epochs = [e for e in events if e.kind == "epoch"]
     assert epochs[-1].test.total < epochs[0].test.total  # the grey test images' −ELBO falls: a working objective
+
+
+@pytest.mark.parametrize("cosine_lr", [False, True])
+def test_cosine_lr_lowers_the_learning_rate_epoch_by_epoch_to_a_hundredth(digits, monkeypatch, cosine_lr):
+    used: list[float] = []  # the learning rate of every optimiser step
+    step = torch.optim.Adam.step
+    monkeypatch.setattr(torch.optim.Adam, "step", lambda self, *a, **k: (used.append(self.param_groups[0]["lr"]),
+                                                                         step(self, *a, **k))[1])  # fmt: skip
+    run(small_vae(), digits, epochs=4, batch_size=750, lr=0.01, cosine_lr=cosine_lr)
+    per_epoch = [used[i] for i in range(0, len(used), len(used) // 4)]
+    assert len(used) == 4 * 2 and per_epoch[0] == pytest.approx(0.01)
+    if cosine_lr:  # half a cosine from lr (epoch 1) towards lr / 100 (after the last)
+        expected = [0.0001 + (0.01 - 0.0001) * (1 + math.cos(math.pi * e / 4)) / 2 for e in range(4)]
+        assert per_epoch == pytest.approx(expected)
+    else:
+        assert set(used) == {0.01}
 
 
 def test_binarize_needs_the_bernoulli_likelihood(digits):

@@ -49,6 +49,7 @@ from vae.training import (
     epoch_metrics,
     evaluation_metrics,
     pick_device,
+    settings_with_defaults,
     train,
 )
 
@@ -141,6 +142,11 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="redraw each training batch's pixels as 0/1 with their intensity as probability (dynamic binarization: "
         "less overfitting; bernoulli likelihood only)",
+    )
+    t.add_argument(
+        "--cosine-lr",
+        action="store_true",
+        help="lower the learning rate along half a cosine, from --lr to --lr/100 at the last epoch",
     )
     t.add_argument(
         "--discriminative-weight",
@@ -332,7 +338,7 @@ def command_train(args: argparse.Namespace) -> int:
     )
     settings = TrainSettings(
         args.epochs, args.batch_size, args.lr, args.seed, args.kl_warmup, args.binarize,
-        args.discriminative_weight, args.discriminative_epochs,
+        args.discriminative_weight, args.discriminative_epochs, args.cosine_lr,
     )  # fmt: skip
     restarts = {}
     if config.clusters and args.restarts > 1:
@@ -476,8 +482,11 @@ def command_ensemble(args: argparse.Namespace) -> int:
 
 
 def _without_seed(value: object) -> object:
-    """A training setting dict without its seed (the one thing an ensemble's members differ in)."""
-    return {k: v for k, v in value.items() if k != "seed"} if isinstance(value, dict) else value
+    """A training setting dict without its seed (the one thing an ensemble's members differ in), every setting a
+    checkpoint older than it left out at its default."""
+    if not isinstance(value, dict):
+        return value
+    return {k: v for k, v in settings_with_defaults(value).items() if k != "seed"}
 
 
 def command_eval(args: argparse.Namespace) -> int:

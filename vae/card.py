@@ -147,8 +147,8 @@ def _restarts_line(meta: dict) -> str:
 
 
 def _settings_notes(meta: dict) -> str:
-    """Training settings that change what the history's train −ELBO means."""
-    return _binarize_note(meta) + _discriminative_note(meta)
+    """The training settings beyond plain Adam on grey images, and what they change."""
+    return _binarize_note(meta) + _cosine_note(meta) + _discriminative_note(meta)
 
 
 def _discriminative_note(meta: dict) -> str:
@@ -172,6 +172,15 @@ def _binarize_note(meta: dict) -> str:
         "\nDynamic binarization: each training batch's pixels were redrawn as 0 or 1 with their grey value as the "
         "probability, so the train −ELBO below is on those draws and the test −ELBO on the grey images."
     )
+
+
+def _cosine_note(meta: dict) -> str:
+    """The learning rate's schedule, when it was not constant."""
+    settings = meta.get("settings", {})
+    if not settings.get("cosine_lr"):
+        return ""
+    lr = settings.get("lr", 0)
+    return f"\nThe learning rate fell along half a cosine from {lr:g} to a hundredth of it at the last epoch."
 
 
 def _classifier_section(config: VAEConfig, meta: dict) -> str:

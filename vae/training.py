@@ -67,6 +67,9 @@ class TrainSettings:
     # class must explain the image better than every other, which the ELBO alone never asks. Ten passes a batch.
     discriminative_weight: float = 0.0
     discriminative_epochs: int = 0
+    # The learning rate falls along half a cosine, epoch by epoch, from `lr` to `lr` / 100 at the last epoch. Small
+    # steps at the end settle the weights: the z = 2 MLP gains ~2.5 nats of test −ELBO with `binarize` (README).
+    cosine_lr: bool = False
 
     def __post_init__(self) -> None:
         if self.epochs < 1:
@@ -91,6 +94,11 @@ class TrainSettings:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+def settings_with_defaults(saved: dict) -> dict:
+    """A checkpoint's settings dict, the settings newer than the checkpoint added at their defaults."""
+    return {**TrainSettings().to_dict(), **saved}
 
 
 class Losses(NamedTuple):
@@ -273,6 +281,11 @@ def train(
     noise_rng = torch.Generator(model.device).manual_seed(settings.seed)
     # The fused kernel updates all parameters at once: ~20% faster epochs on a CPU than the default.
     optimizer = torch.optim.Adam(model.parameters(), lr=settings.lr, fused=True)
+    schedule = (
+        torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, settings.epochs, eta_min=settings.lr / 100)
+        if settings.cosine_lr
+        else None
+    )
     batch_size = min(settings.batch_size, len(images))
     steps_per_epoch = -(-len(images) // batch_size)
     warmup_steps = settings.kl_warmup_epochs * steps_per_epoch
@@ -323,6 +336,8 @@ def train(
                 elapsed = time.perf_counter() - started
                 yield Progress("step", epoch, settings.epochs, step, steps_per_epoch, running, None, kl_weight, elapsed)
 
+            if schedule is not None:
+                schedule.step()
             test = evaluate(model, test_images, test_labels) if test_images is not None else None
             if not all(map(_finite, running)) or (test is not None and not all(map(_finite, test))):
                 model.load_state_dict(last_good)
