@@ -128,6 +128,14 @@ def test_the_generative_classifier_recipe_is_the_shipped_mnist_cvae_z8s():
     assert {**settings_with_defaults(meta["settings"]), "seed": 0} == {**recipe.settings.to_dict(), "seed": 0}
 
 
+def test_the_z2_likelihood_benchmark_trains_the_shipped_mnist_z2s_recipe():
+    from bench.z2_likelihood import NETWORK, RECIPES
+
+    model, meta = load_checkpoint(REPO / "checkpoints" / "mnist_z2.pt")
+    assert model.config == NETWORK
+    assert meta["settings"] == RECIPES["binarize_cosine"].to_dict()
+
+
 def test_a_recipe_with_a_wrong_field_says_which(tmp_path):
     from bench.recipe import load_recipe
 

@@ -8,8 +8,9 @@ import re
 from playwright.sync_api import expect
 
 from bench.browser import SLOW_MS, wait_idle, wait_loaded
-from tests.conftest import needs_mnist
+from tests.conftest import REPO, needs_mnist
 from tests.e2e.helpers import assert_no_exception, play_replay, screenshot_whole_page, set_number
+from vae.checkpoint import load_checkpoint
 
 
 def test_the_model_card_button_shows_the_whole_card(page, app_url, screenshots):
@@ -53,7 +54,7 @@ def test_play_the_latent_replay(page, app_url, screenshots):
     page.get_by_text("Replay: how this space formed during training").click()
     replay = page.get_by_test_id("stPlotlyChart").nth(1)
     replay.scroll_into_view_if_needed()
-    play_replay(page, replay, last_epoch=50)
+    play_replay(page, replay, last_epoch=load_checkpoint(REPO / "checkpoints" / "mnist_z2.pt")[1]["epochs"])
     assert_no_exception(page)
     replay.screenshot(path=screenshots / "explore_replay.png")
 

@@ -1,0 +1,73 @@
+"""The 2-D MNIST VAE's test −ELBO under its training recipes: how close the explorer's and the lessons' model comes
+to #15's target (≤ 132 nats, scoring the 10,000 test images in ≤ 1 s).
+
+Each recipe trains `mnist_z2`'s network (MLP 784-512-256-2) from each seed with the library's `train`, then
+prints the final epoch's test −ELBO (one z per image, as `python -m vae eval` and the model cards measure it),
+mean ± sd over seeds, and the seconds it takes to score the test set by −ELBO.
+
+    python -m bench.z2_likelihood [--recipes plain binarize_cosine] [--seeds 0 1 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+import torch
+
+from bench.common import data_root, load_average, print_table
+from vae.anomaly import anomaly_scores
+from vae.data import load_dataset, to_float
+from vae.models import VAE, VAEConfig
+from vae.training import TrainSettings, evaluate, train
+
+NETWORK = VAEConfig(latent_dim=2, hidden=(512, 256))
+RECIPES = {  # the shipped mnist_z2 before and since 2026-12-07 (checkpoints/train_all.sh)
+    "plain": TrainSettings(epochs=50),
+    "binarize_cosine": TrainSettings(epochs=60, binarize=True, cosine_lr=True),
+}
+
+
+def scoring_seconds(model: VAE, images: torch.Tensor) -> float:
+    """The fastest of three passes scoring every image by its −ELBO (after one warm-up batch)."""
+    x = to_float(images)
+    anomaly_scores(model, x[:100], None, method="elbo")
+    times = []
+    for _ in range(3):
+        started = time.perf_counter()
+        anomaly_scores(model, x, None, method="elbo")
+        times.append(time.perf_counter() - started)
+    return min(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--recipes", nargs="+", choices=sorted(RECIPES), default=["binarize_cosine"])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    args = parser.parse_args()
+    torch.set_num_threads(2)
+    images, _ = load_dataset("mnist", train=True, root=data_root())
+    test_images, _ = load_dataset("mnist", train=False, root=data_root())
+    rows = []
+    for name in args.recipes:
+        finals, seconds = [], []
+        for seed in args.seeds:
+            settings = TrainSettings(**{**RECIPES[name].to_dict(), "seed": seed})
+            model = VAE(NETWORK, seed=seed)
+            started = time.perf_counter()
+            for _ in train(model, images, None, settings):
+                pass
+            finals.append(evaluate(model, test_images).total)
+            seconds.append(scoring_seconds(model, test_images))
+            print(f"{name}, seed {seed}: test −ELBO {finals[-1]:.2f} after {settings.epochs} epochs "
+                  f"({time.perf_counter() - started:.0f} s)", flush=True)  # fmt: skip
+        spread = statistics.stdev(finals) if len(finals) > 1 else 0.0
+        rows.append([name, str(RECIPES[name]), " / ".join(f"{f:.2f}" for f in finals),
+                     f"{statistics.mean(finals):.2f} ± {spread:.2f}", f"{max(seconds):.2f}"])  # fmt: skip
+    print(f"\nMNIST test set (10,000 images), final epoch, seeds {args.seeds}; load: {load_average()}")
+    print_table(["recipe", "settings", "test −ELBO per seed", "mean ± sd", "scoring 10,000 s (slowest)"], rows)
+
+
+if __name__ == "__main__":
+    main()
