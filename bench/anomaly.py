@@ -28,10 +28,9 @@ import time
 import numpy as np
 import torch
 
-from bench.common import REPO, data_root, print_table
+from bench.common import REPO, data_root, print_table, scoring_seconds
 from vae.anomaly import (
     METHODS,
-    anomaly_scores,
     class_score_matrix,
     curves,
     methods_for,
@@ -111,10 +110,7 @@ def scoring_time(images: torch.Tensor, k: int) -> None:
     x = to_float(images)
     rows = []
     for method in methods_for(model):
-        anomaly_scores(model, x[:500], method=method, k=k)  # warm-up: the first call pays one-off costs
-        started = time.perf_counter()
-        anomaly_scores(model, x, method=method, k=k)
-        seconds = time.perf_counter() - started
+        seconds = scoring_seconds(model, x, method, k)
         rows.append([method, METHODS[method], f"{seconds:.2f}", f"{len(x) / seconds:,.0f}"])
     print(f"\n## 3. Scoring all {len(x):,} test images with mnist_z2.pt (iwae: K={k})")
     print_table(["method", "score", "seconds", "images / s"], rows)

@@ -1,13 +1,17 @@
-"""Helpers shared by the benchmarks: the data root and a plain-text table."""
+"""Helpers shared by the benchmarks: the data root, a plain-text table, timings."""
 
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import numpy as np
+import torch
 
+from vae.anomaly import anomaly_scores
 from vae.data import DATA_DIR_ENV, resolve_data_root
+from vae.models import VAE
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -39,3 +43,11 @@ def p50_p95(values: list[float]) -> tuple[float, float]:
 def load_average() -> str:
     """The machine's load (1, 5, 15 min), to print beside timings taken on a shared machine."""
     return "load average " + ", ".join(f"{load:.2f}" for load in os.getloadavg())
+
+
+def scoring_seconds(model: VAE, x: torch.Tensor, method: str, k: int = 50) -> float:
+    """Seconds to score every image of float `x` by `method`, after a warm-up call (the first pays one-off costs)."""
+    anomaly_scores(model, x[:500], method=method, k=k)
+    started = time.perf_counter()
+    anomaly_scores(model, x, method=method, k=k)
+    return time.perf_counter() - started

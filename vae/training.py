@@ -68,7 +68,7 @@ class TrainSettings:
     discriminative_weight: float = 0.0
     discriminative_epochs: int = 0
     # The learning rate falls along half a cosine, epoch by epoch, from `lr` to `lr` / 100 at the last epoch. Small
-    # steps at the end settle the weights: the z = 2 MLP gains ~2.5 nats of test −ELBO with `binarize` (README).
+    # steps at the end settle the weights: the z = 2 MLP gains ~2 nats of test −ELBO with `binarize` (README).
     cosine_lr: bool = False
 
     def __post_init__(self) -> None:
