@@ -68,7 +68,12 @@ links.restore(view, "explore")
 
 st.caption(
     f"Every dot is one of the {len(images):,} test images, placed at the mean of the code the encoder gives it. "
-    + ("Click a dot to decode it, or choose *Box Select* in the chart's toolbar and drag a box." if two_d else "")
+    + (
+        "Click a dot to decode it, or choose *Box Select* in the chart's toolbar and drag a box. The black ring "
+        "is the chosen digit's q(z|x) (μ ± 2σ), the star the point decoded below."
+        if two_d
+        else ""
+    )
 )
 decode_class = None
 if cfg.clusters:
@@ -116,27 +121,26 @@ colours, colour_names, kind = labels.numpy(), names, "class"
 if cfg.clusters and colour_by == "cluster":
     colours, colour_names, kind = probs.argmax(1), found_names, "cluster"
 if two_d:
-    fig = latent_scatter(mu, colours, colour_names, title="Latent means of the test set", kind=kind)
+    title = "Latent means of the test set"
+    fig = latent_scatter(mu, colours, colour_names, kind=kind)
 elif cfg.latent_dim == 1:
-    fig = latent_strip(mu, colours, colour_names, title="Latent means of the test set (a 1-D code)")
+    title = "Latent means of the test set (a 1-D code)"
+    fig = latent_strip(mu, colours, colour_names)
 else:
     projection = pca_2d(torch.from_numpy(mu))
     pc1, pc2 = projection.explained
     title = f"PCA projection of {cfg.latent_dim}-D latent means (PC 1: {pc1:.0%}, PC 2: {pc2:.0%} of the variance)"
-    fig = latent_scatter(
-        projection.points.numpy(), colours, colour_names, title=title, axis_titles=("PC 1", "PC 2"), kind=kind
-    )
+    fig = latent_scatter(projection.points.numpy(), colours, colour_names, axis_titles=("PC 1", "PC 2"), kind=kind)
 
 scatter_col, grid_col = st.columns([3, 2])
 with scatter_col:
+    st.markdown(f"**{title}**")
     chosen = st.session_state[index_key]
     if two_d:
         add_posterior_ellipse(fig, mu[chosen], logvar[chosen], f"#{chosen}")
         add_point(fig, np.array([st.session_state[k] for k in z_keys]), "decoded point")
     # No dragmode of our own: in select mode Streamlit turns point clicks off; its default (pan) keeps them on
     fig.update_layout(height=520)
-    if kind == "cluster":  # long names: a legend under the plot leaves it its width
-        fig.update_layout(height=600, legend={"orientation": "h", "y": -0.12})
     event = st.plotly_chart(fig, on_select="rerun", selection_mode=("points", "box"), key="explore_scatter")
     hover_preview(dataset, images, "explore_scatter")
     target = selection_target(event, "explore_last_selection")

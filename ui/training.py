@@ -275,7 +275,8 @@ def show_model_pictures(model: VAE, test_images, test_labels, dataset: str, key:
     if right is not None:
         mu, _ = encode_dataset(model, test_images[:SCATTER_POINTS], test_labels[:SCATTER_POINTS])
         names = CLASS_NAMES[dataset]
-        fig = latent_scatter(mu, test_labels[:SCATTER_POINTS], names, title="Latent means of test images")
+        right.markdown("**Latent means of test images**")
+        fig = latent_scatter(mu, test_labels[:SCATTER_POINTS], names)
         right.plotly_chart(fig, key=f"scatter_{key}")
 
 

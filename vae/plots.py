@@ -117,7 +117,6 @@ def latent_scatter(
     z: np.ndarray | torch.Tensor,
     labels: np.ndarray | torch.Tensor,
     class_names: Sequence[str] | None = None,
-    title: str = "",
     axis_titles: tuple[str, str] = ("z₁", "z₂"),
     marker_size: int = 4,
     kind: str = "class",
@@ -145,14 +144,18 @@ def latent_scatter(
             )
         )
     fig.update_layout(
-        title=title,
         xaxis_title=axis_titles[0],
         yaxis_title=axis_titles[1],
         height=450,
-        margin={"l": 10, "r": 10, "t": 40 if title else 10, "b": 10},
-        legend={"itemsizing": "constant"},
+        margin={"l": 10, "r": 10, "t": 10, "b": 10},
+        # Above the plot, not beside it: a side legend takes a third of a narrow column's width. No
+        # title of its own (the page writes it above the chart): it would collide with the legend.
+        legend={"itemsizing": "constant", "orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 0},
     )
-    fig.update_yaxes(scaleanchor="x", scaleratio=1)
+    # One unit is as long on both axes (the prior is round); the plot box shrinks to the data, rather than
+    # the range stretching, so a tall narrow column does not leave the points in a small blob.
+    fig.update_xaxes(constrain="domain")
+    fig.update_yaxes(scaleanchor="x", scaleratio=1, constrain="domain", constraintoward="top")
     return fig
 
 
@@ -251,7 +254,6 @@ def latent_strip(
     z: np.ndarray | torch.Tensor,
     labels: np.ndarray | torch.Tensor,
     class_names: Sequence[str] | None = None,
-    title: str = "",
     jitter: float = 0.3,
     seed: int = 0,
 ) -> go.Figure:
@@ -263,9 +265,7 @@ def latent_strip(
     labels = np.asarray(labels)
     spread = np.random.default_rng(seed).uniform(-jitter, jitter, len(z))
     points = np.column_stack([z, labels + spread])
-    fig = latent_scatter(
-        points, labels, class_names, title, axis_titles=("z₁", "class (jittered so dots do not overlap)")
-    )
+    fig = latent_scatter(points, labels, class_names, axis_titles=("z₁", "class (jittered so dots do not overlap)"))
     for trace in fig.data:
         trace.hovertemplate = f"class {trace.name}<br>index %{{customdata}}<br>z₁ = %{{x:.2f}}<extra></extra>"
     classes = np.unique(labels).tolist()
@@ -285,7 +285,7 @@ def add_posterior_ellipse(fig: go.Figure, mu: np.ndarray, logvar: np.ndarray, la
             y=mu[1] + 2 * sigma[1] * np.sin(t),
             mode="lines",
             line={"color": "black", "width": 2},
-            name=f"q(z|x) of {label}: μ ± 2σ",
+            name=f"q(z|x) of {label}",  # short: legend entries share one width
             hoverinfo="skip",
         )
     )

@@ -85,7 +85,7 @@ def test_on_a_projector_where_the_digit_lands_gets_the_columns_width(new_page, a
     wait_loaded(page)
     page.locator("canvas.upper-canvas").scroll_into_view_if_needed()
     draw_stroke(page, SEVEN)
-    chart = page.get_by_test_id("stPlotlyChart").filter(has_text="Where your digit lands")
+    chart = page.get_by_test_id("stColumn").filter(has_text="Where your digit lands").get_by_test_id("stPlotlyChart")
     expect(chart).to_be_visible(timeout=30_000)
     score = page.get_by_test_id("stAlertContainer").filter(has_text="Your digit scores").bounding_box()
     assert chart.bounding_box()["width"] >= 0.9 * score["width"]  # half of a narrow column clipped its title

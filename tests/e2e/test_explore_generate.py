@@ -70,6 +70,36 @@ def test_clicking_a_dot_decodes_that_digit(page, app_url, screenshots):
     page.screenshot(path=screenshots / "explore_dot_clicked.png", full_page=True)
 
 
+# The scatter's drawn axis ranges against the extent of its dots, on both axes.
+RANGES_AND_EXTENT = """() => {
+  const chart = document.querySelector('[data-testid="stPlotlyChart"] .js-plotly-plot');
+  const spans = {};
+  for (const axis of ["x", "y"]) {
+    const values = chart._fullData.filter(t => t.customdata).flatMap(t => Array.from(t[axis]));
+    const range = chart._fullLayout[axis + "axis"].range;
+    spans[axis] = {drawn: range[1] - range[0], dots: Math.max(...values) - Math.min(...values)};
+  }
+  return spans;
+}"""
+
+
+@needs_mnist
+def test_on_a_projector_the_scatter_fills_its_narrow_column(new_page, app_url, screenshots):
+    """At 1024 × 768 with the sidebar open the column is tall and narrow: equal axes once stretched z₂ to
+    ±15 and left the dots a small blob in the middle."""
+    page = new_page()
+    page.set_viewport_size({"width": 1024, "height": 768})
+    page.goto(f"{app_url}/explore?model=mnist_z2")
+    wait_loaded(page)
+    expect(page.get_by_test_id("stSidebar")).to_be_visible()
+    page.locator(".js-plotly-plot").first.scroll_into_view_if_needed()
+    spans = page.evaluate(RANGES_AND_EXTENT)
+    for axis, span in spans.items():
+        assert span["drawn"] <= 1.3 * span["dots"], (axis, span)  # the dots span most of each axis
+    assert_no_exception(page)
+    page.screenshot(path=screenshots / "explore_1024x768.png", full_page=True)
+
+
 def hover_the_outermost_dot(page) -> None:
     """Move the mouse onto the scatter's outermost dot (no click); the panel must show that digit's strokes."""
     preview = page.frame_locator("iframe[title='st.iframe']").first
