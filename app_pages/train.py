@@ -23,6 +23,7 @@ KIND_NAMES = {
     "clusters": "Clusters (finds the digits without labels)",
     "classifier": "Classifier head (also learns the labels)",
 }
+FOURIER_FEATURES = 64  # the "Fourier features of z" box: as many as the shipped mnist_z2's
 
 st.title("Train a VAE")
 st.caption(
@@ -46,6 +47,7 @@ view = [
     links.FloatParam(name="beta", key="train_beta", default=1.0, low=0.0, high=50.0),
     links.ChoiceParam(name="likelihood", key="train_likelihood", default="bernoulli",
                       choices=("bernoulli", "gaussian")),
+    links.FlagParam(name="fourier", key="train_fourier", default=False),
     links.FloatParam(name="warmup", key="train_warmup", default=0.0, low=0.0, high=float(limits.max_epochs)),
     links.FlagParam(name="binarize", key="train_binarize", default=False),
     links.FlagParam(name="cosine", key="train_cosine", default=False),
@@ -135,6 +137,11 @@ with st.form("train_form"):
             "Likelihood p(x|z)", ["bernoulli", "gaussian"], horizontal=True, key="train_likelihood",
             help="bernoulli: each pixel's ink as a probability (the usual choice for MNIST); gaussian: unit variance",
         )  # fmt: skip
+        fourier = st.checkbox(
+            "Fourier features of z", key="train_fourier",
+            help=f"The decoder reads z and {FOURIER_FEATURES} sines and cosines of it (at fixed random frequencies): "
+            "an MLP then draws sharper digits from a 2-D code (the shipped z = 2 models, with a third layer)",
+        )  # fmt: skip
     with optim_col:
         st.markdown("**Optimisation**")
         epochs = st.number_input("Epochs", 1, limits.max_epochs, now["train_epochs"], key="train_epochs")
@@ -187,6 +194,7 @@ if submitted:
             **kind_fields(kind, clusters=int(st.session_state.train_clusters)),
             beta=float(beta),
             likelihood=likelihood,
+            fourier_features=FOURIER_FEATURES if fourier else 0,
         ),
         settings=TrainSettings(
             epochs=int(epochs),

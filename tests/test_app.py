@@ -189,6 +189,20 @@ def test_binarize_each_batch_and_the_cosine_learning_rate_reach_the_run_and_the_
     assert entry.meta["settings"]["cosine_lr"] is True and at.query_params["cosine"] == "1"
 
 
+def test_fourier_features_of_z_reach_the_model_and_the_link():
+    at = start("app_pages/train.py")
+    fill_train_form(at, dataset="digits", epochs=1)
+    at.button[0].click().run()
+    assert not at.exception, at.exception
+    assert at.session_state["session_models"][picker(at).value].model.config.fourier_features == 0
+    assert at.query_params["fourier"] == "0"
+    at.checkbox(key="train_fourier").check()
+    at.button[0].click().run()
+    assert not at.exception, at.exception
+    assert at.session_state["session_models"][picker(at).value].model.config.fourier_features == 64
+    assert at.query_params["fourier"] == "1"
+
+
 def test_a_conditional_model_trained_here_is_measured_as_a_classifier():
     from ui.training import RUN_KEY, prepare_data
     from vae.anomaly import generative_accuracy

@@ -469,3 +469,13 @@ def test_eval_printout_says_an_autoencoders_likelihood_is_undefined():
     )
     undefined = vae_cli.format_metrics({**metrics, "test_log_likelihood": float("nan")})
     assert "nan" not in undefined and "undefined: q(z|x) has collapsed" in undefined
+
+
+def test_fourier_features_are_recorded_and_bounded(tmp_path, capsys):
+    out = tmp_path / "fourier.pt"
+    assert vae_cli.main([*TRAIN_DIGITS, "--fourier-features", "4", "--epochs", "1", "--out", str(out), "--quiet"]) == 0
+    assert load_checkpoint(out)[0].config.fourier_features == 4
+    assert "the decoder reading z through 4 random Fourier features" in out.with_suffix(".md").read_text()
+    with pytest.raises(SystemExit) as exit_:
+        vae_cli.main([*TRAIN_DIGITS, "--fourier-features", "5000", "--out", str(tmp_path / "x.pt")])
+    assert exit_.value.code == 2 and "a whole number from 0 to 1024, got '5000'" in capsys.readouterr().err

@@ -78,6 +78,9 @@ def test_label_rules_are_enforced():
         dict(num_classes=10, members=0),
         dict(num_classes=10, members=10**9),  # an untrusted checkpoint's config must not build a billion networks
         dict(num_classes=10, members=2.0),
+        dict(fourier_features=-1),
+        dict(fourier_features=10**6),  # untrusted: a million features would be a huge first layer
+        dict(fourier_features=True),
     ],
 )
 def test_config_rejects_nonsense(bad):
@@ -90,6 +93,28 @@ def test_config_round_trips_through_plain_dict():
     assert VAEConfig.from_dict(config.to_dict()) == config
     with pytest.raises(ValueError, match="unknown"):
         VAEConfig.from_dict({**config.to_dict(), "colour": "red"})
+
+
+def test_fourier_features_feed_the_decoder_sines_and_cosines_of_fixed_frequencies(tmp_path):
+    from vae.checkpoint import load_checkpoint, save_checkpoint
+    from vae.models import FourierFeatures
+
+    config = VAEConfig(image_shape=(1, 8, 8), hidden=(16,), fourier_features=3)
+    model = VAE(config, seed=0)
+    features = model.decoder_input
+    assert isinstance(features, FourierFeatures)
+    z = torch.tensor([[0.5, -1.0]])
+    angles = z @ features.frequencies.T
+    assert torch.allclose(features(z), torch.cat([z, angles.sin(), angles.cos()], 1))
+    assert model.decode(torch.zeros(4, 2)).shape == (4, 1, 8, 8)
+    assert features.frequencies.std() > 0.3  # drawn, not left at zero like the fitted statistics
+    assert torch.equal(VAE(config, seed=0).decoder_input.frequencies, features.frequencies)  # the seed draws them
+    assert not torch.equal(VAE(config, seed=1).decoder_input.frequencies, features.frequencies)
+    assert all(p.data_ptr() != features.frequencies.data_ptr() for p in model.parameters())  # never trained
+    save_checkpoint(tmp_path / "f.pt", model, {"name": "f"})
+    loaded, _ = load_checkpoint(tmp_path / "f.pt")
+    assert torch.equal(loaded.decoder_input.frequencies, features.frequencies)
+    assert torch.equal(loaded.decode(z), model.decode(z))
 
 
 def test_kl_matches_torch_distributions():

@@ -129,11 +129,11 @@ def test_the_generative_classifier_recipe_is_the_shipped_mnist_cvae_z8s():
 
 
 def test_the_z2_likelihood_benchmark_trains_the_shipped_mnist_z2s_recipe():
-    from bench.z2_likelihood import NETWORK, RECIPES
+    from bench.z2_likelihood import RECIPES, SHIPPED
 
     model, meta = load_checkpoint(REPO / "checkpoints" / "mnist_z2.pt")
-    assert model.config == NETWORK
-    assert meta["settings"] == RECIPES["binarize_cosine"].to_dict()
+    assert model.config == RECIPES[SHIPPED].network
+    assert meta["settings"] == RECIPES[SHIPPED].settings.to_dict()
 
 
 def test_a_recipe_with_a_wrong_field_says_which(tmp_path):

@@ -36,7 +36,7 @@ from vae.checkpoint import CheckpointError, load_checkpoint, save_checkpoint, tr
 from vae.clusters import cluster_report, pick_seed
 from vae.data import DATA_DIR_ENV, DATASETS, DatasetNotFoundError, filter_classes, hold_out, load_dataset, to_float
 from vae.generation import fit_class_codes
-from vae.models import MODEL_KINDS, VAE, VAEConfig, assemble_ensemble, kind_fields
+from vae.models import MAX_FOURIER_FEATURES, MODEL_KINDS, VAE, VAEConfig, assemble_ensemble, kind_fields
 from vae.replay import ReplayRecorder
 from vae.tables import TableError, read_csv_table
 from vae.tabular import MODES, TabularConfig, load_table, new_model, save_tabular, split_table, train_tabular
@@ -77,6 +77,9 @@ _seed = _argument(int, lambda v: 0 <= v < 2**63, "a whole number from 0 to 2**63
 _positive_float = _argument(float, lambda v: 0 < v < math.inf, "a positive number")
 _non_negative_float = _argument(float, lambda v: 0 <= v < math.inf, "zero or a positive number")
 _non_negative_int = _argument(int, lambda v: v >= 0, "a whole number, 0 or more")
+_fourier_count = _argument(
+    int, lambda v: 0 <= v <= MAX_FOURIER_FEATURES, f"a whole number from 0 to {MAX_FOURIER_FEATURES}"
+)
 TABLES = ("breast-cancer", "wine")
 _at_least_two = _argument(int, lambda v: 2 <= v <= 100, "a whole number from 2 to 100")
 _digit_class = _argument(int, lambda v: 0 <= v <= 9, "a class from 0 to 9")
@@ -107,6 +110,13 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--latent-dim", type=_positive_int, default=2)
     t.add_argument("--hidden", type=_positive_int, nargs="+", default=[512, 256], help="fully connected widths")
     t.add_argument("--conv-channels", type=_positive_int, nargs="+", default=[32, 64], help="conv arch only")
+    t.add_argument(
+        "--fourier-features",
+        type=_fourier_count,
+        default=0,
+        metavar="N",
+        help="the decoder reads z through N random Fourier features [z, sin(Bz), cos(Bz)] (0: z itself)",
+    )
     t.add_argument(
         "--model",
         choices=MODEL_KINDS,
@@ -332,6 +342,7 @@ def command_train(args: argparse.Namespace) -> int:
         hidden=tuple(args.hidden),
         arch=args.arch,
         conv_channels=tuple(args.conv_channels),
+        fourier_features=args.fourier_features,
         **kind_fields(kind, args.clusters, args.head_weight),
         likelihood=args.likelihood,
         beta=args.beta,

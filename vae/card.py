@@ -68,7 +68,7 @@ def model_card(config: VAEConfig, meta: dict) -> str:
     )
     return f"""# Model card: `{meta["name"]}`
 
-{article_arch} VAE, {kind}, latent dimension {config.latent_dim}, hidden {list(config.hidden)},
+{article_arch} VAE, {kind}, latent dimension {config.latent_dim}, hidden {list(config.hidden)},{_fourier_note(config)}
 {config.likelihood} likelihood, beta {config.beta:g}. Trained on {meta["dataset"]} classes {meta["classes"]}
 ({meta["train_images"]} training images), {done} epochs, seed {meta["seed"]}.{_settings_notes(meta)}
 
@@ -162,6 +162,13 @@ def _discriminative_note(meta: dict) -> str:
         "−ELBOs as logits (the true class must explain the image better than the others), so their train −ELBO "
         "is the true class's."
     )
+
+
+def _fourier_note(config: VAEConfig) -> str:
+    if not config.fourier_features:
+        return ""
+    return (f" the decoder reading z through {config.fourier_features} random Fourier features "
+            "([z, sin(Bz), cos(Bz)], B fixed),")  # fmt: skip
 
 
 def _binarize_note(meta: dict) -> str:

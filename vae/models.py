@@ -14,6 +14,7 @@ from torch import nn
 
 Arch = Literal["mlp", "conv"]
 MAX_MEMBERS = 10  # networks in an ensemble (`VAEConfig.members`)
+MAX_FOURIER_FEATURES = 1024  # `VAEConfig.fourier_features`: a checkpoint's config is untrusted
 Likelihood = Literal["bernoulli", "gaussian"]
 
 
@@ -32,6 +33,7 @@ class VAEConfig:
     `members > 1` makes a conditional VAE an ensemble: it carries `members − 1` more networks of its shape,
     trained alone from other seeds and put together afterwards (`assemble_ensemble`); as a classifier its class
     scores are its networks' mean (`vae.anomaly.class_score_matrix`), while pictures and codes come from the first.
+    `fourier_features > 0`: the decoder reads z through that many random Fourier features (`FourierFeatures`).
     """
 
     image_shape: tuple[int, int, int] = (1, 28, 28)
@@ -47,6 +49,7 @@ class VAEConfig:
     head_classes: int = 0
     head_weight: float = 1.0
     members: int = 1
+    fourier_features: int = 0
 
     def __post_init__(self) -> None:
         # Tuples survive a round trip through a checkpoint as lists; normalise them back.
@@ -61,6 +64,7 @@ class VAEConfig:
             ("latent_dim", Integral, "a whole number"),
             ("num_classes", Integral, "a whole number"),
             ("members", Integral, "a whole number"),
+            ("fourier_features", Integral, "a whole number"),
             ("clusters", Integral, "a whole number"),
             ("head_classes", Integral, "a whole number"),
             ("head_weight", Real, "a number"),
@@ -101,6 +105,8 @@ class VAEConfig:
             raise ValueError(f"head_weight must be non-negative and finite, got {self.head_weight}")
         if not 1 <= self.members <= MAX_MEMBERS:  # a checkpoint's config is untrusted: each member is a whole network
             raise ValueError(f"members must be from 1 to {MAX_MEMBERS}, got {self.members}")
+        if not 0 <= self.fourier_features <= MAX_FOURIER_FEATURES:
+            raise ValueError(f"fourier_features must be from 0 to {MAX_FOURIER_FEATURES}, got {self.fourier_features}")
         if self.members > 1 and not self.conditional:
             raise ValueError("an ensemble averages class scores: its members must be conditional VAEs (num_classes)")
         if self.likelihood not in ("bernoulli", "gaussian"):
@@ -148,17 +154,36 @@ def kind_fields(kind: str, clusters: int = 10, head_weight: float = 10.0, classe
     }
 
 
+class FourierFeatures(nn.Module):
+    """z → [z, sin(Bz), cos(Bz)], B a fixed random [n, latent_dim] matrix drawn from N(0, 1) (Tancik et al. 2020).
+
+    An MLP fed a 2-D code draws smooth functions of it; the sines and cosines give the decoder a few more
+    wiggles to work with, so two nearby codes can decode to more different digits. B is drawn once, when the
+    model is built, and saved with the weights; it is never trained.
+    """
+
+    def __init__(self, latent_dim: int, n: int) -> None:
+        super().__init__()
+        self.register_buffer("frequencies", torch.randn(n, latent_dim))
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        angles = z @ self.frequencies.T
+        return torch.cat([z, torch.sin(angles), torch.cos(angles)], dim=1)
+
+
 @torch.no_grad()
 def initialise_layers(module: nn.Module, generator: torch.Generator) -> None:
     """PyTorch's default initialisation of every layer in `module`, drawn from `generator` (as
     `manual_seed(s)` then building the layers gives), so threads training side by side repeat exactly."""
+    for buffer in module.buffers():  # statistics fitted after training start at zero
+        buffer.zero_()
     for layer in module.modules():
         if isinstance(layer, nn.Linear | nn.Conv2d | nn.ConvTranspose2d):
             nn.init.kaiming_uniform_(layer.weight, a=math.sqrt(5), generator=generator)
             bound = 1 / math.sqrt(layer.weight[0].numel())  # 1 / sqrt(fan_in), as PyTorch computes it
             nn.init.uniform_(layer.bias, -bound, bound, generator=generator)
-    for buffer in module.buffers():  # statistics fitted after training start at zero
-        buffer.zero_()
+        elif isinstance(layer, FourierFeatures):
+            layer.frequencies.normal_(generator=generator)
 
 
 class VAEOutput(NamedTuple):
@@ -247,7 +272,9 @@ class VAE(nn.Module):
             self.register_buffer("class_code_means", torch.zeros(n_cls, config.latent_dim))
             self.register_buffer("class_code_covariances", torch.zeros(n_cls, config.latent_dim, config.latent_dim))
 
-        dec_sizes = [config.latent_dim + config.decoder_labels, *reversed(config.hidden), features]
+        n_fourier = config.fourier_features
+        self.decoder_input = FourierFeatures(config.latent_dim, n_fourier) if n_fourier else nn.Identity()
+        dec_sizes = [config.latent_dim + 2 * n_fourier + config.decoder_labels, *reversed(config.hidden), features]
         if config.arch == "conv":
             self.decoder_body = nn.Sequential(_mlp(dec_sizes), nn.ReLU())
             dec_convs: list[nn.Module] = [nn.Unflatten(1, (config.conv_channels[-1], fh, fw))]
@@ -360,7 +387,7 @@ class VAE(nn.Module):
 
         `y`: a CVAE's class, or a clustering VAE's cluster (ids, or one-hot / relaxed rows [N, K]).
         """
-        h = self.decoder_body(self._with_label(z, self._decoder_label(y, len(z))))
+        h = self.decoder_body(self._with_label(self.decoder_input(z), self._decoder_label(y, len(z))))
         return self.decoder_head(h)
 
     def decode(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:

@@ -124,7 +124,7 @@ def test_train_a_classifier_head_and_score_by_head_and_ink(page, app_url, screen
     assert_no_exception(page)
 
 
-def test_tick_binarize_and_the_cosine_learning_rate_train_and_read_them_in_the_model_card(page, app_url, screenshots):
+def test_tick_binarize_cosine_lr_and_fourier_features_train_and_read_them_in_the_model_card(page, app_url, screenshots):
     open_page(page, app_url, "Train", "Train a VAE")
     choose(page, "Dataset", "digits")
     wait_idle(page)
@@ -135,14 +135,17 @@ def test_tick_binarize_and_the_cosine_learning_rate_train_and_read_them_in_the_m
     expect(page.get_by_text("needs the bernoulli likelihood")).to_be_visible()  # refused in words, nothing trained
     page.get_by_test_id("stRadioGroup").get_by_text("bernoulli").click()
     page.get_by_text("Cosine learning rate").click()
+    page.get_by_text("Fourier features of z").click()
     page.get_by_role("button", name="Train", exact=True).click()
     expect(page.get_by_text("Trained 2 epochs")).to_be_visible(timeout=120_000)
     wait_idle(page)
     expect(page).to_have_url(re.compile(r"binarize=1"))
     expect(page).to_have_url(re.compile(r"cosine=1"))
+    expect(page).to_have_url(re.compile(r"fourier=1"))
     page.get_by_test_id("stSidebar").get_by_role("button", name="Model card").click()
     expect(page.get_by_role("dialog")).to_contain_text("Dynamic binarization")
     expect(page.get_by_role("dialog")).to_contain_text("fell along half a cosine")
+    expect(page.get_by_role("dialog")).to_contain_text("64 random Fourier features")
     assert_no_exception(page)
     page.screenshot(path=screenshots / "train_binarized_card.png")
 
