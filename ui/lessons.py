@@ -546,8 +546,8 @@ LESSONS: tuple[Lesson, ...] = (
              "Nothing penalises large codes when β = 0; spreading classes far apart makes reconstruction easier."),
         Step("Decode the prior",
              "Now draw codes from the prior N(0, I) and decode them. The two VAEs' samples cover every kind of "
-             "digit. The autoencoder's codes spread over ±40 (step 1's axes), so the prior only ever lands in the "
-             "small middle of its space: its samples are the few digits that live there, some of them blends, "
+             "digit. The autoencoder's codes reach tens of units from 0 (step 1's axes), so the prior only lands "
+             "in the small middle of its space: its samples are the few digits that live there, some of them blends, "
              "and never the digits whose codes sit far out.",
              _beta_prior_samples,
              "Change the seed a few times. Which digits never appear in the autoencoder's samples?",
